@@ -1,0 +1,266 @@
+package dev.lbipam.controller;
+
+import dev.lbipam.ipam.spi.BackendContext;
+import dev.lbipam.ipam.spi.IpamBackend;
+import io.kubernetes.client.extended.controller.Controller;
+import io.kubernetes.client.extended.controller.ControllerManager;
+import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
+import io.kubernetes.client.extended.controller.reconciler.Request;
+import io.kubernetes.client.extended.event.legacy.EventRecorder;
+import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
+import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
+import io.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.kubernetes.client.extended.workqueue.DefaultRateLimitingQueue;
+import io.kubernetes.client.extended.workqueue.RateLimitingQueue;
+import io.kubernetes.client.informer.SharedIndexInformer;
+import io.kubernetes.client.informer.SharedInformerFactory;
+import io.kubernetes.client.informer.cache.Lister;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1ConfigMapList;
+import io.kubernetes.client.openapi.models.V1EventSource;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceList;
+import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.KubeConfig;
+import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the parts together: clients, backend, informers, controller, leader election, HTTP. Exits
+ * (through {@code onFatal}) when it loses the lease or the controller stops on its own, because
+ * client-java never re-enters an election.
+ */
+public final class ControllerApp implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerApp.class);
+
+  private final Settings settings;
+  private final Runnable onFatal;
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private IpamBackend backend;
+  private HttpEndpoints http;
+  private LegacyEventBroadcaster broadcaster;
+  private ControllerManager manager;
+  private LeaderElector elector;
+  private Metrics metrics;
+
+  public ControllerApp(Settings settings, Runnable onFatal) {
+    this.settings = settings;
+    this.onFatal = onFatal;
+  }
+
+  public void start() throws IOException {
+    ApiClient writeClient = client(Duration.ofSeconds(30));
+    ApiClient watchClient = client(Duration.ZERO);
+    backend =
+        BackendLoader.create(
+            settings.backend(),
+            new BackendContext(settings.clusterId(), settings.backendOptions(), ControllerApp::readSecret));
+    LOG.info("starting backend={} cluster={} configmap={}/{} loadBalancerClassOnly={} class={} identity={}",
+        settings.backend(), settings.clusterId(), settings.configMapNamespace(), settings.configMapName(),
+        settings.loadBalancerClassOnly(), settings.loadBalancerClassName(), settings.identity());
+
+    SharedInformerFactory factory = new SharedInformerFactory(watchClient);
+    CoreV1Api watchApi = new CoreV1Api(watchClient);
+    SharedIndexInformer<V1Service> serviceInformer =
+        factory.sharedIndexInformerFor(
+            params ->
+                watchApi
+                    .listServiceForAllNamespaces()
+                    .resourceVersion(params.resourceVersion)
+                    .watch(params.watch)
+                    .timeoutSeconds(params.timeoutSeconds)
+                    .buildCall(null),
+            V1Service.class,
+            V1ServiceList.class,
+            Duration.ofMinutes(10).toMillis());
+    SharedIndexInformer<V1ConfigMap> configMapInformer =
+        factory.sharedIndexInformerFor(
+            params ->
+                watchApi
+                    .listNamespacedConfigMap(settings.configMapNamespace())
+                    .fieldSelector("metadata.name=" + settings.configMapName())
+                    .resourceVersion(params.resourceVersion)
+                    .watch(params.watch)
+                    .timeoutSeconds(params.timeoutSeconds)
+                    .buildCall(null),
+            V1ConfigMap.class,
+            V1ConfigMapList.class,
+            0);
+
+    broadcaster = new LegacyEventBroadcaster(new CoreV1Api(writeClient));
+    EventRecorder recorder = broadcaster.newRecorder(new V1EventSource().component("kube-vip-cloud-provider"));
+    broadcaster.startRecording();
+
+    CollectorRegistry registry = new CollectorRegistry(true);
+    ServiceReconciler[] holder = new ServiceReconciler[1];
+    metrics = new Metrics(registry, backend, () -> holder[0] == null ? 0 : holder[0].waitingCount());
+    ServiceReconciler reconciler =
+        new ServiceReconciler(
+            settings.clusterId(),
+            new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName()),
+            backend,
+            new Lister<>(serviceInformer.getIndexer()),
+            new Lister<>(configMapInformer.getIndexer()),
+            settings.configMapNamespace(),
+            settings.configMapName(),
+            writeClient,
+            new Events(recorder),
+            metrics);
+    holder[0] = reconciler;
+
+    RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
+    reconciler.attach(queue);
+    Controller controller =
+        ControllerBuilder.defaultBuilder(factory)
+            .withName("lbipam-services")
+            .withWorkQueue(queue)
+            .watch(q -> ControllerBuilder.controllerWatchBuilder(V1Service.class, q).build())
+            .watch(
+                q ->
+                    ControllerBuilder.controllerWatchBuilder(V1ConfigMap.class, q)
+                        .withWorkQueueKeyFunc(cm -> ServiceReconciler.CONFIG_REQUEST)
+                        .build())
+            .withReadyFunc(
+                () -> {
+                  if (!serviceInformer.hasSynced() || !configMapInformer.hasSynced()) {
+                    return false;
+                  }
+                  reconciler.indexExistingServices();
+                  return true;
+                })
+            .withReadyTimeout(Duration.ofMinutes(5))
+            .withWorkerCount(settings.workers())
+            .withReconciler(reconciler)
+            .build();
+    manager = ControllerBuilder.controllerManagerBuilder(factory).addController(controller).build();
+
+    http =
+        new HttpEndpoints(
+            settings.bindAddress(),
+            settings.httpPort(),
+            new CollectorRegistry[] {registry, CollectorRegistry.defaultRegistry},
+            () -> !stopping.get(),
+            () -> !stopping.get() && backend.health().available());
+    LOG.info("http listening port={}", http.port());
+
+    Runnable lead =
+        () -> {
+          metrics.leader.set(1);
+          LOG.info("leading; starting informers and workers");
+          manager.run();
+          if (!stopping.get()) {
+            fatal("controller stopped on its own (caches did not sync?)");
+          }
+        };
+    if (settings.leaderElect()) {
+      LeaseLock lock = new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), writeClient);
+      elector =
+          new LeaderElector(
+              new LeaderElectionConfig(lock, settings.leaseDuration(), settings.renewDeadline(), settings.retryPeriod()));
+      Thread election =
+          new Thread(
+              () ->
+                  elector.run(
+                      lead,
+                      () -> {
+                        metrics.leader.set(0);
+                        if (!stopping.get()) {
+                          fatal("lost the leader lease " + settings.leaseNamespace() + "/" + settings.leaseName());
+                        }
+                      }),
+              "leader-election");
+      election.setDaemon(true);
+      election.start();
+    } else {
+      Thread run = new Thread(lead, "controller");
+      run.setDaemon(true);
+      run.start();
+    }
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  /** Blocks until {@link #close} has finished. */
+  public void awaitStopped() throws InterruptedException {
+    stopped.await();
+  }
+
+  private void fatal(String why) {
+    LOG.error("fatal, exiting: {}", why);
+    onFatal.run();
+  }
+
+  @Override
+  public void close() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info("shutting down");
+    try {
+      if (manager != null) {
+        manager.shutdown();
+      }
+      if (elector != null) {
+        elector.close();
+      }
+      if (broadcaster != null) {
+        broadcaster.shutdown();
+      }
+      if (http != null) {
+        http.close();
+      }
+      if (backend != null) {
+        backend.close();
+      }
+    } finally {
+      LOG.info("stopped");
+      stopped.countDown();
+    }
+  }
+
+  private ApiClient client(Duration readTimeout) throws IOException {
+    ApiClient client;
+    Optional<java.nio.file.Path> kubeconfig = settings.kubeconfig();
+    if (kubeconfig.isPresent()) {
+      try (Reader reader = Files.newBufferedReader(kubeconfig.get())) {
+        KubeConfig config = KubeConfig.loadKubeConfig(reader);
+        config.setFile(kubeconfig.get().toFile());
+        client = ClientBuilder.kubeconfig(config).build();
+      }
+    } else {
+      client = ClientBuilder.standard(false).build();
+    }
+    client.setHttpClient(
+        client.getHttpClient().newBuilder().readTimeout(readTimeout).connectTimeout(Duration.ofSeconds(10)).build());
+    return client;
+  }
+
+  /** Secrets come from files under /etc/lbipam/secrets/NAME or env LBIPAM_SECRET_NAME. */
+  static Optional<String> readSecret(String name) {
+    java.nio.file.Path file = java.nio.file.Path.of(System.getenv().getOrDefault("LBIPAM_SECRETS_DIR", "/etc/lbipam/secrets"), name);
+    try {
+      if (Files.isReadable(file)) {
+        return Optional.of(Files.readString(file).strip());
+      }
+    } catch (IOException e) {
+      LOG.warn("secret file unreadable name={} error={}", name, e.getClass().getSimpleName());
+    }
+    String env = System.getenv("LBIPAM_SECRET_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    return Optional.ofNullable(env).filter(s -> !s.isEmpty());
+  }
+}

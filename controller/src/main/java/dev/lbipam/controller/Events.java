@@ -1,0 +1,56 @@
+package dev.lbipam.controller;
+
+import io.kubernetes.client.extended.event.EventType;
+import io.kubernetes.client.extended.event.legacy.EventRecorder;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes one Event per state change of a Service: the same warning is not repeated while it
+ * stays true. A failed Event never fails a reconcile.
+ */
+public final class Events {
+  private static final Logger LOG = LoggerFactory.getLogger(Events.class);
+  private final EventRecorder recorder;
+  private final Map<String, String> lastWarning = new ConcurrentHashMap<>();
+
+  public Events(EventRecorder recorder) {
+    this.recorder = recorder;
+  }
+
+  public void normal(ServiceSnapshot service, EventReason reason, String message) {
+    lastWarning.remove(service.key());
+    send(service, EventType.Normal, reason, message);
+  }
+
+  public void warning(ServiceSnapshot service, EventReason reason, String message) {
+    String state = reason + ":" + message;
+    if (state.equals(lastWarning.put(service.key(), state))) {
+      return;
+    }
+    send(service, EventType.Warning, reason, message);
+  }
+
+  public void forget(String key) {
+    lastWarning.remove(key);
+  }
+
+  private void send(ServiceSnapshot service, EventType type, EventReason reason, String message) {
+    try {
+      // Objects from an informer's first list carry no kind/apiVersion; build the reference ourselves.
+      V1ObjectReference ref =
+          new V1ObjectReference()
+              .kind("Service")
+              .apiVersion("v1")
+              .namespace(service.namespace())
+              .name(service.name())
+              .uid(service.uid());
+      recorder.event(ref, type, reason.name(), "%s", message);
+    } catch (RuntimeException e) {
+      LOG.warn("event not recorded service={} reason={} error=\"{}\"", service.key(), reason, e.toString());
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package dev.lbipam.controller;
+
+import dev.lbipam.ipam.spi.IpamBackend;
+import dev.lbipam.ipam.spi.PoolStats;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Gauge;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.Histogram;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntSupplier;
+
+/** The controller's own Prometheus metrics, in a registry it owns. */
+public final class Metrics {
+  final CollectorRegistry registry;
+  final Counter allocations;
+  final Counter failures;
+  final Histogram reconcileSeconds;
+  final Gauge leader;
+
+  public Metrics(CollectorRegistry registry, IpamBackend backend, IntSupplier waiting) {
+    this.registry = registry;
+    allocations =
+        Counter.build("lbipam_allocations_total", "Addresses allocated to Services, by pool.")
+            .labelNames("pool")
+            .register(registry);
+    failures =
+        Counter.build("lbipam_allocation_failures_total", "Failed allocations, by reason.")
+            .labelNames("reason")
+            .register(registry);
+    reconcileSeconds =
+        Histogram.build("lbipam_reconcile_duration_seconds", "Time to reconcile one Service.")
+            .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+            .register(registry);
+    leader = Gauge.build("lbipam_leader", "1 while this replica holds the leader Lease.").register(registry);
+    new Collector() {
+      @Override
+      public List<MetricFamilySamples> collect() {
+        GaugeMetricFamily size =
+            new GaugeMetricFamily("lbipam_pool_addresses", "Allocatable addresses in a pool.", List.of("pool", "family"));
+        GaugeMetricFamily inUse =
+            new GaugeMetricFamily("lbipam_pool_addresses_in_use", "Addresses in use in a pool.", List.of("pool", "family"));
+        for (PoolStats stats : backend.poolStats()) {
+          List<String> labels = List.of(stats.pool(), stats.family().kubernetesName());
+          size.addMetric(labels, stats.size().doubleValue());
+          inUse.addMetric(labels, stats.inUse());
+        }
+        List<MetricFamilySamples> all = new ArrayList<>();
+        all.add(size);
+        all.add(inUse);
+        all.add(new GaugeMetricFamily("lbipam_services_waiting", "Services waiting for an address.", waiting.getAsInt()));
+        all.add(
+            new GaugeMetricFamily(
+                "lbipam_backend_up", "1 when the IPAM backend reports itself healthy.", backend.health().available() ? 1 : 0));
+        return all;
+      }
+    }.register(registry);
+  }
+}

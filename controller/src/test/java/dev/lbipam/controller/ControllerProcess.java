@@ -1,0 +1,104 @@
+package dev.lbipam.controller;
+
+import dev.lbipam.testsupport.KubeApiServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs the real controller ({@link Main}) as a separate JVM with the ServiceAccount's kubeconfig,
+ * so that tests exercise the command line, the manifest's RBAC and a real kill -9.
+ */
+final class ControllerProcess implements AutoCloseable {
+  private static final Pattern PORT = Pattern.compile("http listening port=(\\d+)");
+  private final Process process;
+  private final Path log;
+
+  private ControllerProcess(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  static ControllerProcess start(KubeApiServer server, String name, String... extraArgs) throws IOException {
+    Path dir = Files.createDirectories(server.runDirectory().resolve("controllers"));
+    Path kubeconfig =
+        server.writeKubeconfig(dir.resolve(name + ".kubeconfig"), KubeApiServer.DEFAULT_SA_NAMESPACE, KubeApiServer.DEFAULT_SA_NAME);
+    Path log = dir.resolve(name + ".log");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Main.class.getName());
+    command.add("--kubeconfig=" + kubeconfig);
+    command.add("--http-port=0");
+    command.add("--bind-address=127.0.0.1");
+    command.add("--identity=" + name);
+    command.add("--lease-duration=PT6S");
+    command.add("--renew-deadline=PT4S");
+    command.add("--retry-period=PT1S");
+    command.addAll(List.of(extraArgs));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().remove("KUBECONFIG");
+    return new ControllerProcess(builder.start(), log);
+  }
+
+  /** SIGKILL, no shutdown hook runs. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM and wait: the clean shutdown path. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    return process.exitValue();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  /** The HTTP port, read from the log once the server is up. */
+  int httpPort() throws InterruptedException {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+    while (Instant.now().isBefore(deadline)) {
+      Matcher m = PORT.matcher(log());
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("controller exited early:\n" + log());
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("controller did not report its port:\n" + log());
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      stop();
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.lbipam.controller;
+
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AppsV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api;
+import io.kubernetes.client.openapi.models.V1ClusterRole;
+import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1Role;
+import io.kubernetes.client.openapi.models.V1RoleBinding;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.util.Yaml;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Loads manifest/*.yaml (what users kubectl apply) and creates it on a test API server. */
+final class Manifests {
+  private Manifests() {}
+
+  static Path directory() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.isDirectory(dir.resolve("manifest"))) {
+      dir = dir.getParent();
+    }
+    if (dir == null) {
+      throw new IllegalStateException("manifest/ not found above " + Path.of("").toAbsolutePath());
+    }
+    return dir.resolve("manifest");
+  }
+
+  static List<Object> load(String... files) throws IOException {
+    List<Object> objects = new ArrayList<>();
+    for (String file : files) {
+      objects.addAll(Yaml.loadAll(directory().resolve(file).toFile()));
+    }
+    return objects;
+  }
+
+  /** Creates every object; {@code dryRun} asks the server to validate without persisting. */
+  static List<String> create(ApiClient client, List<Object> objects, boolean dryRun) throws ApiException {
+    String dry = dryRun ? "All" : null;
+    CoreV1Api core = new CoreV1Api(client);
+    RbacAuthorizationV1Api rbac = new RbacAuthorizationV1Api(client);
+    AppsV1Api apps = new AppsV1Api(client);
+    List<String> created = new ArrayList<>();
+    for (Object object : objects) {
+      if (object instanceof V1ServiceAccount sa) {
+        core.createNamespacedServiceAccount(sa.getMetadata().getNamespace(), sa).dryRun(dry).execute();
+        created.add("ServiceAccount/" + sa.getMetadata().getName());
+      } else if (object instanceof V1ClusterRole role) {
+        rbac.createClusterRole(role).dryRun(dry).execute();
+        created.add("ClusterRole/" + role.getMetadata().getName());
+      } else if (object instanceof V1ClusterRoleBinding binding) {
+        rbac.createClusterRoleBinding(binding).dryRun(dry).execute();
+        created.add("ClusterRoleBinding/" + binding.getMetadata().getName());
+      } else if (object instanceof V1Role role) {
+        rbac.createNamespacedRole(role.getMetadata().getNamespace(), role).dryRun(dry).execute();
+        created.add("Role/" + role.getMetadata().getName());
+      } else if (object instanceof V1RoleBinding binding) {
+        rbac.createNamespacedRoleBinding(binding.getMetadata().getNamespace(), binding).dryRun(dry).execute();
+        created.add("RoleBinding/" + binding.getMetadata().getName());
+      } else if (object instanceof V1ConfigMap cm) {
+        core.createNamespacedConfigMap(cm.getMetadata().getNamespace(), cm).dryRun(dry).execute();
+        created.add("ConfigMap/" + cm.getMetadata().getName());
+      } else if (object instanceof V1Deployment deployment) {
+        apps.createNamespacedDeployment(deployment.getMetadata().getNamespace(), deployment).dryRun(dry).execute();
+        created.add("Deployment/" + deployment.getMetadata().getName());
+      } else {
+        throw new IllegalArgumentException("unexpected object in manifest/: " + object.getClass().getSimpleName());
+      }
+    }
+    return created;
+  }
+
+  /** The ServiceAccount and its RBAC: what the controller runs with in every IT. */
+  static void installRbac(ApiClient admin) throws IOException, ApiException {
+    create(admin, load("serviceaccount.yaml", "rbac.yaml"), false);
+  }
+}

@@ -1,0 +1,129 @@
+package dev.lbipam.ipam.configmap;
+
+import dev.lbipam.ipam.spi.HoldOutcome.Conflict;
+import dev.lbipam.ipam.spi.Holding;
+import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.PortKey;
+import dev.lbipam.ipam.spi.net.FreeAddressIndex;
+import dev.lbipam.ipam.spi.net.IpAddress;
+import dev.lbipam.ipam.spi.net.IpRange;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Who holds which address in the cluster. Every holding counts, whoever manages the Service. The
+ * DHCP placeholder 0.0.0.0 is remembered per owner but never counts as used. Not thread-safe; the
+ * backend serialises access.
+ */
+public final class AddressBook {
+  static final IpAddress DHCP_ADDRESS = IpAddress.parse("0.0.0.0");
+
+  private final Map<OwnerRef, Holding> byOwner = new HashMap<>();
+  private final TreeMap<IpAddress, Set<OwnerRef>> holders = new TreeMap<>();
+  private final FreeAddressIndex index = new FreeAddressIndex(KubeVipAllocatable.INSTANCE);
+
+  public Optional<Holding> holding(OwnerRef owner) {
+    return Optional.ofNullable(byOwner.get(owner));
+  }
+
+  public Collection<Holding> holdings() {
+    return List.copyOf(byOwner.values());
+  }
+
+  public Set<OwnerRef> holdersOf(IpAddress address) {
+    return holders.getOrDefault(address, Set.of());
+  }
+
+  public boolean isFree(IpAddress address) {
+    return !holders.containsKey(address);
+  }
+
+  public Optional<IpAddress> lowestFree(IpRange range) {
+    return index.lowestFree(range);
+  }
+
+  public Optional<IpAddress> highestFree(IpRange range) {
+    return index.highestFree(range);
+  }
+
+  public long usedWithin(IpRange range) {
+    return index.usedWithin(range);
+  }
+
+  /** Held addresses inside {@code range}, ascending; O(log n + k). */
+  public NavigableMap<IpAddress, Set<OwnerRef>> heldWithin(IpRange range) {
+    return holders.subMap(range.first(), true, range.last(), true);
+  }
+
+  /**
+   * Replaces what the owner holds. Returns the clashes with other owners; the holding is recorded
+   * anyway, because an address that a Service already carries is never taken away from it.
+   */
+  public List<Conflict> put(Holding holding) {
+    remove(holding.owner());
+    if (holding.addresses().isEmpty()) {
+      return List.of();
+    }
+    byOwner.put(holding.owner(), holding);
+    List<Conflict> conflicts = new ArrayList<>();
+    for (IpAddress address : new LinkedHashSet<>(holding.addresses())) {
+      if (address.equals(DHCP_ADDRESS)) {
+        continue;
+      }
+      Set<OwnerRef> others = holders.computeIfAbsent(address, a -> new HashSet<>());
+      for (OwnerRef other : others) {
+        Holding theirs = byOwner.get(other);
+        if (theirs == null || !portsCompatible(theirs.ports(), holding.ports())) {
+          conflicts.add(
+              new Conflict(
+                  address.toString(),
+                  other,
+                  "address " + address + " is also held by Service " + other.key() + " and their ports clash"));
+        }
+      }
+      others.add(holding.owner());
+      index.markUsed(address);
+    }
+    return conflicts;
+  }
+
+  /** Frees what the owner holds. */
+  public void remove(OwnerRef owner) {
+    Holding old = byOwner.remove(owner);
+    if (old == null) {
+      return;
+    }
+    for (IpAddress address : old.addresses()) {
+      Set<OwnerRef> others = holders.get(address);
+      if (others == null) {
+        continue;
+      }
+      others.remove(owner);
+      if (others.isEmpty()) {
+        holders.remove(address);
+        index.markFree(address);
+      }
+    }
+  }
+
+  /**
+   * Whether two Services may share one address: both name ports, and no (protocol, port) pair is
+   * used by both. A Service without ports never shares.
+   */
+  public static boolean portsCompatible(List<PortKey> a, List<PortKey> b) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return false;
+    }
+    Set<PortKey> seen = new HashSet<>(a);
+    return b.stream().noneMatch(seen::contains);
+  }
+}

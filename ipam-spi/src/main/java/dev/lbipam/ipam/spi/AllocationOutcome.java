@@ -1,0 +1,39 @@
+package dev.lbipam.ipam.spi;
+
+import dev.lbipam.ipam.spi.net.IpAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/** The result of {@link IpamBackend#allocate}: expected outcomes are values, not exceptions. */
+public sealed interface AllocationOutcome {
+
+  /**
+   * Addresses were allocated (or, for a repeated request by the same owner, found again).
+   *
+   * @param addresses primary family first
+   * @param pool a human-readable name of the pool they came from, e.g. {@code cidr-global}
+   * @param serviceInterface the interface to announce on, if the configuration names one
+   * @param notes things worth telling the user, e.g. "PreferDualStack: no IPv6 pool, IPv4 only"
+   */
+  record Allocated(List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes)
+      implements AllocationOutcome {
+    public Allocated {
+      addresses = List.copyOf(addresses);
+      if (addresses.isEmpty()) {
+        throw new IllegalArgumentException("an allocation holds at least one address");
+      }
+      Objects.requireNonNull(pool, "pool");
+      Objects.requireNonNull(serviceInterface, "serviceInterface");
+      notes = List.copyOf(notes);
+    }
+  }
+
+  /** Nothing was allocated. The message is fit for a Kubernetes Event. */
+  record Rejected(RejectReason reason, String message) implements AllocationOutcome {
+    public Rejected {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(message, "message");
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package dev.lbipam.ipam.spi;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A stateful address manager for one cluster. Created by an {@link IpamBackendFactory}.
+ *
+ * <p><b>Thread-safety:</b> every method may be called from several threads; implementations make
+ * each call atomic, so two concurrent {@link #allocate} calls never return the same unshared
+ * address, and an address returned by {@code allocate} counts as used by the very next call, before
+ * the host has written it anywhere.
+ *
+ * <p><b>Lifecycle:</b> the host calls {@link #configure} with the pool configuration, then
+ * {@link #hold} once for every Service that already holds addresses, then {@link
+ * #retainOnly(Set)}; only after that does it call {@link #allocate}. Afterwards it keeps calling
+ * {@code configure} on every configuration change and {@code hold}/{@code release} as Services
+ * change.
+ */
+public interface IpamBackend extends AutoCloseable {
+
+  /**
+   * Replaces the pool configuration (the data of the pool ConfigMap; empty when it does not exist).
+   * Never throws on bad input: returns every problem found, each naming its key and value. Entries
+   * without problems stay usable.
+   */
+  List<ConfigProblem> configure(Optional<Map<String, String>> poolConfig);
+
+  /**
+   * Records that an owner holds these addresses (restore after restart, user-pinned addresses,
+   * addresses written by an earlier run). Replaces whatever the owner held before; an empty list
+   * is the same as {@link #release}. Idempotent.
+   */
+  HoldOutcome hold(Holding holding);
+
+  /**
+   * Allocates addresses for a Service. Idempotent: while the owner holds addresses from an earlier
+   * call (or from {@link #hold}), the same addresses come back.
+   */
+  AllocationOutcome allocate(AllocationRequest request);
+
+  /** Frees everything the owner holds. Idempotent; releasing an unknown owner does nothing. */
+  void release(OwnerRef owner);
+
+  /** What this backend holds for this cluster, for restore and garbage collection. */
+  List<Holding> holdings();
+
+  /**
+   * Releases the holdings of every owner of this cluster not in {@code liveOwners}. Backends with
+   * external state may wait for a grace period before they free a record. Never touches another
+   * cluster's records.
+   *
+   * @return the owners released by this call
+   */
+  default List<OwnerRef> retainOnly(Set<OwnerRef> liveOwners) {
+    List<OwnerRef> gone = holdings().stream().map(Holding::owner).filter(o -> !liveOwners.contains(o)).toList();
+    gone.forEach(this::release);
+    return gone;
+  }
+
+  /** Cheap; called by health probes and before allocating. */
+  BackendHealth health();
+
+  /** Size and use of each pool in each family, for metrics. */
+  default List<PoolStats> poolStats() {
+    return List.of();
+  }
+
+  @Override
+  void close();
+}

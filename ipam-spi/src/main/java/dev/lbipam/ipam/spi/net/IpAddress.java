@@ -1,0 +1,158 @@
+package dev.lbipam.ipam.spi.net;
+
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Objects;
+
+/**
+ * One IPv4 or IPv6 address as an unsigned integer of its family's width. Ordered by family (IPv4
+ * first), then numerically. Parsing never touches DNS.
+ */
+public record IpAddress(IpFamily family, BigInteger value) implements Comparable<IpAddress> {
+
+  public IpAddress {
+    Objects.requireNonNull(family, "family");
+    Objects.requireNonNull(value, "value");
+    if (value.signum() < 0 || value.compareTo(family.maxValue()) > 0) {
+      throw new IllegalArgumentException("value out of range for " + family + ": " + value);
+    }
+  }
+
+  public static IpAddress of(IpFamily family, long value) {
+    return new IpAddress(family, BigInteger.valueOf(value));
+  }
+
+  /**
+   * Parses a literal address: dotted-quad IPv4 (no leading zeros) or IPv6 (no zone). Surrounding
+   * whitespace is not accepted; callers trim.
+   */
+  public static IpAddress parse(String text) {
+    if (text == null || text.isEmpty()) {
+      throw new AddressFormatException("empty address");
+    }
+    if (text.indexOf(':') >= 0) {
+      return parseIpv6(text);
+    }
+    return parseIpv4(text);
+  }
+
+  private static IpAddress parseIpv4(String text) {
+    String[] parts = text.split("\\.", -1);
+    if (parts.length != 4) {
+      throw new AddressFormatException("not an IPv4 address: \"" + text + "\"");
+    }
+    long value = 0;
+    for (String part : parts) {
+      if (part.isEmpty() || part.length() > 3 || (part.length() > 1 && part.charAt(0) == '0')) {
+        throw new AddressFormatException("not an IPv4 address: \"" + text + "\"");
+      }
+      int octet = 0;
+      for (int i = 0; i < part.length(); i++) {
+        char c = part.charAt(i);
+        if (c < '0' || c > '9') {
+          throw new AddressFormatException("not an IPv4 address: \"" + text + "\"");
+        }
+        octet = octet * 10 + (c - '0');
+      }
+      if (octet > 255) {
+        throw new AddressFormatException("not an IPv4 address: \"" + text + "\"");
+      }
+      value = (value << 8) | octet;
+    }
+    return of(IpFamily.IPV4, value);
+  }
+
+  private static IpAddress parseIpv6(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != ':' && c != '.') {
+        throw new AddressFormatException("not an IPv6 address: \"" + text + "\"");
+      }
+    }
+    byte[] bytes;
+    try {
+      // A literal containing ':' is parsed as IPv6 by the JDK without any name lookup.
+      bytes = InetAddress.getByName("[" + text + "]").getAddress();
+    } catch (UnknownHostException | RuntimeException e) {
+      throw new AddressFormatException("not an IPv6 address: \"" + text + "\"");
+    }
+    if (bytes.length != 16) {
+      // The JDK folds IPv4-mapped literals (::ffff:a.b.c.d) into IPv4; keep them IPv6.
+      byte[] mapped = new byte[16];
+      mapped[10] = (byte) 0xff;
+      mapped[11] = (byte) 0xff;
+      System.arraycopy(bytes, 0, mapped, 12, 4);
+      bytes = mapped;
+    }
+    return new IpAddress(IpFamily.IPV6, new BigInteger(1, bytes));
+  }
+
+  public boolean isIpv4() {
+    return family == IpFamily.IPV4;
+  }
+
+  /** This address plus {@code delta}, or null when the result leaves the family's space. */
+  public IpAddress plus(long delta) {
+    BigInteger next = value.add(BigInteger.valueOf(delta));
+    if (next.signum() < 0 || next.compareTo(family.maxValue()) > 0) {
+      return null;
+    }
+    return new IpAddress(family, next);
+  }
+
+  /** The last byte of the address. */
+  public int lastOctet() {
+    return value.intValue() & 0xff;
+  }
+
+  @Override
+  public int compareTo(IpAddress other) {
+    int byFamily = family.compareTo(other.family);
+    return byFamily != 0 ? byFamily : value.compareTo(other.value);
+  }
+
+  /** Canonical text: dotted quad, or RFC 5952 compressed lowercase IPv6. */
+  @Override
+  public String toString() {
+    if (family == IpFamily.IPV4) {
+      long v = value.longValue();
+      return ((v >> 24) & 0xff) + "." + ((v >> 16) & 0xff) + "." + ((v >> 8) & 0xff) + "." + (v & 0xff);
+    }
+    int[] groups = new int[8];
+    for (int i = 0; i < 8; i++) {
+      groups[i] = value.shiftRight(16 * (7 - i)).intValue() & 0xffff;
+    }
+    int bestStart = -1;
+    int bestLength = 1;
+    for (int i = 0; i < 8; ) {
+      if (groups[i] != 0) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < 8 && groups[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = j;
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        text.append("::");
+        i += bestLength - 1;
+        continue;
+      }
+      if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+        text.append(':');
+      }
+      text.append(Integer.toHexString(groups[i]));
+    }
+    return text.toString();
+  }
+}
