@@ -1,0 +1,122 @@
+package dev.lbipam.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lbipam.testsupport.KubeApiServer;
+import dev.lbipam.testsupport.KubeApiServerExtension;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoordinationV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1Lease;
+import io.kubernetes.client.openapi.models.V1LeaseSpec;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.util.PatchUtils;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * manifest/ is valid for a real API server, and its RBAC allows exactly what the controller does:
+ * checked as the controller's ServiceAccount (token) and by impersonating it.
+ */
+class ManifestIT {
+  @RegisterExtension static final KubeApiServerExtension KUBE = new KubeApiServerExtension();
+  static final String SA_USER = "system:serviceaccount:kube-system:kube-vip-cloud-controller";
+
+  static List<String> validated;
+
+  @BeforeAll
+  static void install() throws Exception {
+    KubeApiServer server = KUBE.server();
+    // Server-side validation of everything first (dry run: nothing is persisted), then the real thing.
+    validated =
+        Manifests.create(
+            server.adminClient(),
+            Manifests.load("serviceaccount.yaml", "rbac.yaml", "configmap-example.yaml", "deployment.yaml"),
+            true);
+    Manifests.installRbac(server.adminClient());
+    Manifests.create(server.adminClient(), Manifests.load("configmap-example.yaml"), false);
+  }
+
+  private static List<ApiClient> asController() {
+    KubeApiServer server = KUBE.server();
+    return List.of(
+        server.clientAs("kube-system", "kube-vip-cloud-controller"),
+        server.impersonating(SA_USER, "system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"));
+  }
+
+  private static int status(ThrowingCall call) {
+    try {
+      call.run();
+      return 200;
+    } catch (ApiException e) {
+      return e.getCode();
+    }
+  }
+
+  interface ThrowingCall {
+    void run() throws ApiException;
+  }
+
+  @Test
+  void everyManifestPassesServerSideValidation() throws Exception {
+    assertThat(validated)
+        .contains("ServiceAccount/kube-vip-cloud-controller", "ClusterRole/lbipam-controller", "Role/lbipam-controller",
+            "Deployment/lbipam-controller", "ConfigMap/kubevip");
+  }
+
+  @Test
+  void theControllerMayDoWhatItNeeds() throws Exception {
+    String ns = KUBE.server().createNamespace("rbac-ok");
+    new CoreV1Api(KUBE.server().adminClient()).createNamespacedService(ns, TestServices.loadBalancer(ns, "svc")).execute();
+    for (ApiClient client : asController()) {
+      CoreV1Api core = new CoreV1Api(client);
+      assertThat(core.listServiceForAllNamespaces().execute().getItems()).isNotEmpty();
+      assertThat(core.readNamespacedConfigMap("kubevip", "kube-system").execute().getData()).containsKey("cidr-global");
+      assertThat(core.listNamespacedConfigMap("kube-system").fieldSelector("metadata.name=kubevip").execute().getItems()).hasSize(1);
+      PatchUtils.patch(V1Service.class,
+          () -> core.patchNamespacedService("svc", ns, new V1Patch("{\"metadata\":{\"labels\":{\"implementation\":\"kube-vip\"}}}")).buildCall(null),
+          V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
+      core.createNamespacedEvent(ns, new io.kubernetes.client.openapi.models.CoreV1Event()
+          .metadata(new V1ObjectMeta().generateName("svc.").namespace(ns))
+          .involvedObject(new io.kubernetes.client.openapi.models.V1ObjectReference().kind("Service").namespace(ns).name("svc"))
+          .reason("Test").message("rbac").type("Normal")).execute();
+    }
+    CoordinationV1Api leases = new CoordinationV1Api(asController().get(0));
+    leases.createNamespacedLease("kube-system", new V1Lease()
+        .metadata(new V1ObjectMeta().name("kube-vip-cloud-controller").namespace("kube-system"))
+        .spec(new V1LeaseSpec().holderIdentity("test"))).execute();
+    V1Lease lease = leases.readNamespacedLease("kube-vip-cloud-controller", "kube-system").execute();
+    leases.replaceNamespacedLease("kube-vip-cloud-controller", "kube-system", lease.spec(lease.getSpec().holderIdentity("other"))).execute();
+  }
+
+  @Test
+  void theControllerMayDoNothingMore() throws Exception {
+    String ns = KUBE.server().createNamespace("rbac-deny");
+    new CoreV1Api(KUBE.server().adminClient()).createNamespacedService(ns, TestServices.loadBalancer(ns, "svc")).execute();
+    new CoreV1Api(KUBE.server().adminClient()).createNamespacedConfigMap("kube-system",
+        new V1ConfigMap().metadata(new V1ObjectMeta().name("other").namespace("kube-system"))).execute();
+    for (ApiClient client : asController()) {
+      CoreV1Api core = new CoreV1Api(client);
+      assertThat(status(() -> core.listSecretForAllNamespaces().execute())).isEqualTo(403);
+      assertThat(status(() -> core.deleteNamespacedService("svc", ns).execute())).isEqualTo(403);
+      assertThat(status(() -> core.createNamespacedService(ns, TestServices.loadBalancer(ns, "new")).execute())).isEqualTo(403);
+      assertThat(status(() -> core.replaceNamespacedService("svc", ns, core.readNamespacedService("svc", ns).execute()).execute())).isEqualTo(403);
+      assertThat(status(() -> core.readNamespacedConfigMap("other", "kube-system").execute())).isEqualTo(403);
+      assertThat(status(() -> core.listNamespacedConfigMap("kube-system").execute())).isEqualTo(403);
+      assertThat(status(() -> core.createNamespacedConfigMap("kube-system",
+          new V1ConfigMap().metadata(new V1ObjectMeta().name("kubevip2"))).execute())).isEqualTo(403);
+      assertThat(status(() -> core.listPodForAllNamespaces().execute())).isEqualTo(403);
+      assertThat(status(() -> new CoordinationV1Api(client).readNamespacedLease("someone-else", "kube-system").execute())).isEqualTo(403);
+      assertThat(status(() -> new CoordinationV1Api(client).deleteNamespacedLease("kube-vip-cloud-controller", "kube-system").execute())).isEqualTo(403);
+    }
+    assertThatThrownBy(() -> new CoreV1Api(asController().get(0)).listNamespace().execute())
+        .isInstanceOf(ApiException.class);
+  }
+}
