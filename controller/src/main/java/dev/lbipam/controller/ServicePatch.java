@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
  * update. Returns empty when nothing would change.
  */
 public final class ServicePatch {
-  private static final Gson GSON = new Gson();
+  private static final Gson GSON = new com.google.gson.GsonBuilder().serializeNulls().create();
 
   private ServicePatch() {}
 
