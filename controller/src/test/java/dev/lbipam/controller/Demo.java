@@ -30,7 +30,7 @@ public final class Demo {
                 TestServices.dualStack(TestServices.loadBalancer("default", "v6-only"), "SingleStack", "IPv6"),
                 TestServices.withPorts(TestServices.loadBalancer("team-a", "dns-tcp"), new Port("TCP", 53)),
                 TestServices.withPorts(TestServices.loadBalancer("team-a", "dns-udp"), new Port("UDP", 53)),
-                TestServices.withPorts(TestServices.loadBalancer("team-a", "app"), new Port("TCP", 443)));
+                TestServices.withPorts(TestServices.loadBalancer("team-a", "dns-tcp-2"), new Port("TCP", 53)));
         for (V1Service service : services) {
           kube.create(service);
         }
@@ -52,8 +52,9 @@ public final class Demo {
           }
         }
         System.out.println();
-        System.out.println("dns-tcp and dns-udp share one address (allow-share-team-a, different protocols);");
-        System.out.println("team-a uses its own pool cidr-team-a, everything else cidr-global.");
+        System.out.println("team-a draws from cidr-team-a, everything else from cidr-global.");
+        System.out.println("dns-tcp and dns-udp share one address (allow-share-team-a; TCP/53 and UDP/53 differ);");
+        System.out.println("dns-tcp-2 clashes with dns-tcp on TCP/53, so it gets an address of its own.");
         controller.stop();
         System.out.println("controller stopped cleanly");
       }
