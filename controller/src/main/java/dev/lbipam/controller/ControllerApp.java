@@ -55,6 +55,7 @@ public final class ControllerApp implements AutoCloseable {
   private ControllerManager manager;
   private LeaderElector elector;
   private Metrics metrics;
+  private java.util.concurrent.ScheduledExecutorService maintenance;
 
   public ControllerApp(Settings settings, Runnable onFatal) {
     this.settings = settings;
@@ -105,6 +106,8 @@ public final class ControllerApp implements AutoCloseable {
     broadcaster.startRecording();
 
     CollectorRegistry registry = new CollectorRegistry(true);
+    io.prometheus.client.hotspot.DefaultExports.register(registry);
+    io.kubernetes.client.monitoring.Monitoring.installMetrics(writeClient);
     ServiceReconciler[] holder = new ServiceReconciler[1];
     metrics = new Metrics(registry, backend, () -> holder[0] == null ? 0 : holder[0].waitingCount());
     ServiceReconciler reconciler =
@@ -156,10 +159,19 @@ public final class ControllerApp implements AutoCloseable {
             () -> !stopping.get() && backend.health().available());
     LOG.info("http listening port={}", http.port());
 
+    maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "maintenance");
+              t.setDaemon(true);
+              return t;
+            });
     Runnable lead =
         () -> {
           metrics.leader.set(1);
           LOG.info("leading; starting informers and workers");
+          long every = settings.maintenanceInterval().toMillis();
+          maintenance.scheduleWithFixedDelay(reconciler::maintain, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           manager.run();
           if (!stopping.get()) {
             fatal("controller stopped on its own (caches did not sync?)");
@@ -212,6 +224,9 @@ public final class ControllerApp implements AutoCloseable {
     }
     LOG.info("shutting down");
     try {
+      if (maintenance != null) {
+        maintenance.shutdownNow();
+      }
       if (manager != null) {
         manager.shutdown();
       }

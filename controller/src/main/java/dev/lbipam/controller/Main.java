@@ -11,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The controller's command line. Every flag has an env var; see the README. */
+/** The controller's command line; the README lists every flag and the env vars some of them read. */
 @Command(
     name = "lbipam-controller",
     mixinStandardHelpOptions = true,
@@ -25,7 +25,7 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--backend", description = "IPAM backend (env LBIPAM_BACKEND; default configmap)")
   String backend;
 
-  @Option(names = "--cluster-id", description = "this cluster's unique id (env LBIPAM_CLUSTER_ID; default \"default\")")
+  @Option(names = "--cluster-id", description = "this cluster's unique id; required by backends shared between clusters (env LBIPAM_CLUSTER_ID)")
   String clusterId;
 
   @Option(names = "--config-map-namespace", description = "pool ConfigMap namespace (env KUBEVIP_NAMESPACE; default kube-system)")
@@ -72,6 +72,10 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--retry-period", description = "ISO-8601 duration, default PT2S")
   Duration retryPeriod;
 
+  @Option(names = "--maintenance-interval",
+      description = "how often to garbage-collect and check the backend, ISO-8601 (default PT30S)")
+  Duration maintenanceInterval;
+
   @Option(names = "--backend-option", description = "key=value passed to the backend; repeatable")
   List<String> backendOptions;
 
@@ -92,7 +96,8 @@ public final class Main implements Callable<Integer> {
           Settings.resolve(
               new Settings.Flags(kubeconfig, backend, clusterId, configMapNamespace, configMapName,
                   enableLoadBalancerClass, loadBalancerClassName, leaderElect, leaseNamespace, leaseName, identity,
-                  bindAddress, httpPort, workers, leaseDuration, renewDeadline, retryPeriod, backendOptions),
+                  bindAddress, httpPort, workers, leaseDuration, renewDeadline, retryPeriod, maintenanceInterval,
+                  backendOptions),
               System.getenv());
     } catch (Settings.InvalidSettingsException e) {
       LOG.error("invalid settings: {}", e.getMessage());

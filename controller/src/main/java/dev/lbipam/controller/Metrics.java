@@ -54,6 +54,24 @@ public final class Metrics {
         all.add(
             new GaugeMetricFamily(
                 "lbipam_backend_up", "1 when the IPAM backend reports itself healthy.", backend.health().available() ? 1 : 0));
+        java.util.Map<String, MetricFamilySamples> byName = new java.util.LinkedHashMap<>();
+        for (dev.lbipam.ipam.spi.BackendMetric metric : backend.metrics()) {
+          String name = "lbipam_backend_" + metric.name();
+          List<String> labelNames = new ArrayList<>(new java.util.TreeMap<>(metric.labels()).keySet());
+          List<String> labelValues = labelNames.stream().map(metric.labels()::get).toList();
+          MetricFamilySamples family =
+              byName.computeIfAbsent(
+                  name,
+                  n -> metric.counter()
+                      ? new io.prometheus.client.CounterMetricFamily(n, metric.help(), labelNames)
+                      : new GaugeMetricFamily(n, metric.help(), labelNames));
+          if (family instanceof io.prometheus.client.CounterMetricFamily counter) {
+            counter.addMetric(labelValues, metric.value());
+          } else {
+            ((GaugeMetricFamily) family).addMetric(labelValues, metric.value());
+          }
+        }
+        all.addAll(byName.values());
         return all;
       }
     }.register(registry);

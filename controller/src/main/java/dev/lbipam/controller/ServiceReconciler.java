@@ -55,8 +55,14 @@ public final class ServiceReconciler implements Reconciler {
   private final Metrics metrics;
   private final Map<String, OwnerRef> owners = new ConcurrentHashMap<>();
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+  // Reconciles share the read side; maintenance takes the write side so that its view of live
+  // Services cannot miss an allocation made while it runs.
+  private final java.util.concurrent.locks.ReentrantReadWriteLock maintenanceLock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
   private volatile WorkQueue<Request> queue;
   private volatile boolean indexed;
+  private volatile boolean backendWasUp = true;
+  private volatile boolean configMapPresent = true;
 
   public ServiceReconciler(
       String clusterId,
@@ -104,21 +110,73 @@ public final class ServiceReconciler implements Reconciler {
     }
     applyPoolConfig();
     Set<OwnerRef> live = new HashSet<>();
+    int holders = holdAll(live);
+    List<OwnerRef> released = backend.retainOnly(live);
+    LOG.info("indexed existing services services={} holding={} released={}", live.size(), holders, released.size());
+    indexed = true;
+  }
+
+  /** Records every address every Service in the cache holds; fills {@code live} with all owners. */
+  private int holdAll(Set<OwnerRef> live) {
     int holders = 0;
     for (V1Service service : services.list()) {
       ServiceSnapshot snapshot = ServiceSnapshot.of(service);
       OwnerRef owner = ownerOf(snapshot);
       owners.put(snapshot.key(), owner);
       live.add(owner);
-      List<IpAddress> held = ServiceDecider.heldLeniently(snapshot);
+      // A handled Service without annotation or spec address is about to get a new one; what its
+      // status still shows is stale (kube-vip semantics: removing both means "give me a new one").
+      boolean awaitingAllocation = ServiceDecider.decide(snapshot, scope) instanceof Decision.Allocate;
+      List<IpAddress> held = awaitingAllocation ? List.of() : ServiceDecider.heldLeniently(snapshot);
       if (!held.isEmpty() && !snapshot.deleting()) {
-        backend.hold(new Holding(owner, held, snapshot.ports(), scope.handles(snapshot)));
+        HoldOutcome outcome = backend.hold(new Holding(owner, held, snapshot.ports(), scope.handles(snapshot)));
+        if (outcome instanceof HoldOutcome.Conflicted conflicted) {
+          conflicted.conflicts().forEach(c -> events.warning(snapshot, EventReason.AddressInUse, c.message()));
+        }
         holders++;
       }
     }
-    List<OwnerRef> released = backend.retainOnly(live);
-    LOG.info("indexed existing services services={} holding={} released={}", live.size(), holders, released.size());
-    indexed = true;
+    return holders;
+  }
+
+  /**
+   * Periodic work once indexed: re-assert every holding when the backend lost its state, release
+   * holdings of Services that are gone (the backend applies its own grace period), and retry the
+   * waiting Services when the backend comes back.
+   */
+  public void maintain() {
+    if (!indexed) {
+      return;
+    }
+    maintenanceLock.writeLock().lock();
+    try {
+      Set<OwnerRef> live = new HashSet<>();
+      if (backend.needsRestore()) {
+        int holders = holdAll(live);
+        backend.restoreCompleted();
+        LOG.warn("backend lost its state; re-asserted holdings services={} holding={}", live.size(), holders);
+        requeueWaiting();
+      } else {
+        for (V1Service service : services.list()) {
+          live.add(ownerOf(ServiceSnapshot.of(service)));
+        }
+      }
+      List<OwnerRef> released = backend.retainOnly(live);
+      if (!released.isEmpty()) {
+        LOG.info("released holdings of deleted services count={}", released.size());
+        requeueWaiting();
+      }
+      boolean up = backend.health().available();
+      if (up && !backendWasUp) {
+        LOG.info("backend available again; retrying waiting services count={}", waiting.size());
+        requeueWaiting();
+      }
+      backendWasUp = up;
+    } catch (RuntimeException e) {
+      LOG.warn("maintenance failed error=\"{}\"", e.toString());
+    } finally {
+      maintenanceLock.writeLock().unlock();
+    }
   }
 
   @Override
@@ -131,6 +189,7 @@ public final class ServiceReconciler implements Reconciler {
     long start = System.nanoTime();
     String key = request.getNamespace() + "/" + request.getName();
     MDC.put("service", key);
+    maintenanceLock.readLock().lock();
     try {
       return reconcileService(request, key);
     } catch (IpamException e) {
@@ -141,6 +200,7 @@ public final class ServiceReconciler implements Reconciler {
       LOG.warn("api call failed code={} error=\"{}\"", e.getCode(), e.getMessage());
       return new Result(true);
     } finally {
+      maintenanceLock.readLock().unlock();
       metrics.reconcileSeconds.observe((System.nanoTime() - start) / 1e9);
       MDC.remove("service");
     }
@@ -258,7 +318,11 @@ public final class ServiceReconciler implements Reconciler {
       waiting.add(service.key());
       metrics.failures.labels(rejected.reason().name()).inc();
       LOG.warn("allocation failed reason={} message=\"{}\"", rejected.reason(), rejected.message());
-      events.warning(service, EventReason.of(rejected.reason()), rejected.message());
+      String message = rejected.message();
+      if (rejected.reason() == RejectReason.NO_POOL && !configMapPresent) {
+        message = "pool ConfigMap " + configMapNamespace + "/" + configMapName + " not found: " + message;
+      }
+      events.warning(service, EventReason.of(rejected.reason()), message);
       return rejected.reason() == RejectReason.BACKEND_UNAVAILABLE
           ? new Result(true)
           : new Result(true, WAIT_FOR_CHANGE);
@@ -317,6 +381,7 @@ public final class ServiceReconciler implements Reconciler {
     V1ConfigMap configMap = configMaps.namespace(configMapNamespace).get(configMapName);
     Optional<Map<String, String>> data =
         Optional.ofNullable(configMap).map(cm -> cm.getData() == null ? Map.<String, String>of() : cm.getData());
+    configMapPresent = data.isPresent();
     if (data.isEmpty()) {
       LOG.warn("pool configmap missing namespace={} name={}", configMapNamespace, configMapName);
     }

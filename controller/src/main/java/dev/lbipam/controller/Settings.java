@@ -30,6 +30,7 @@ public record Settings(
     Duration leaseDuration,
     Duration renewDeadline,
     Duration retryPeriod,
+    Duration maintenanceInterval,
     Map<String, String> backendOptions) {
 
   public static final String DEFAULT_CLASS = "kube-vip.io/kube-vip-class";
@@ -57,6 +58,7 @@ public record Settings(
       Duration leaseDuration,
       Duration renewDeadline,
       Duration retryPeriod,
+      Duration maintenanceInterval,
       List<String> backendOptions) {}
 
   /** Thrown when flags or env vars are unusable; the message says what to fix. */
@@ -108,7 +110,7 @@ public record Settings(
     return new Settings(
         Optional.ofNullable(flags.kubeconfig()),
         pick(flags.backend(), env, "LBIPAM_BACKEND", "configmap"),
-        pick(flags.clusterId(), env, "LBIPAM_CLUSTER_ID", "default"),
+        pick(flags.clusterId(), env, "LBIPAM_CLUSTER_ID", ""),
         pick(flags.configMapNamespace(), env, "KUBEVIP_NAMESPACE", "kube-system"),
         pick(flags.configMapName(), env, "KUBEVIP_CONFIG_MAP", "kubevip"),
         lbClassOnly,
@@ -123,6 +125,7 @@ public record Settings(
         lease,
         renew,
         retry,
+        or(flags.maintenanceInterval(), Duration.ofSeconds(30)),
         options);
   }
 

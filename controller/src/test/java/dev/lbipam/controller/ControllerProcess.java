@@ -27,6 +27,12 @@ final class ControllerProcess implements AutoCloseable {
   }
 
   static ControllerProcess start(KubeApiServer server, String name, String... extraArgs) throws IOException {
+    return start(server, name, java.util.Map.of(), extraArgs);
+  }
+
+  /** As {@link #start(KubeApiServer, String, String...)}, with extra environment variables (e.g. secrets). */
+  static ControllerProcess start(KubeApiServer server, String name, java.util.Map<String, String> env, String... extraArgs)
+      throws IOException {
     Path dir = Files.createDirectories(server.runDirectory().resolve("controllers"));
     Path kubeconfig =
         server.writeKubeconfig(dir.resolve(name + ".kubeconfig"), KubeApiServer.DEFAULT_SA_NAMESPACE, KubeApiServer.DEFAULT_SA_NAME);
@@ -48,6 +54,7 @@ final class ControllerProcess implements AutoCloseable {
     command.addAll(List.of(extraArgs));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().remove("KUBECONFIG");
+    builder.environment().putAll(env);
     return new ControllerProcess(builder.start(), log);
   }
 

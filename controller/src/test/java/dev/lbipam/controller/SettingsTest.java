@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class SettingsTest {
   static Settings.Flags flags() {
-    return new Settings.Flags(null, null, null, null, null, null, null, null, null, null, "me", null, null, null, null, null, null, null);
+    return new Settings.Flags(null, null, null, null, null, null, null, null, null, null, "me", null, null, null, null, null, null, null, null);
   }
 
   @Test
@@ -46,7 +46,7 @@ class SettingsTest {
   @Test
   void flagsWinOverEnv() {
     Settings.Flags flags =
-        new Settings.Flags(null, "configmap", "c1", "ns-flag", "cm-flag", "false", null, false, null, null, "me", null, 9090, 2, null, null, null,
+        new Settings.Flags(null, "configmap", "c1", "ns-flag", "cm-flag", "false", null, false, null, null, "me", null, 9090, 2, null, null, null, null,
             List.of("a=b"));
     Settings settings = Settings.resolve(flags, Map.of("KUBEVIP_NAMESPACE", "ns-env", "KUBEVIP_ENABLE_LOADBALANCERCLASS", "true"));
     assertThat(settings.configMapNamespace()).isEqualTo("ns-flag");
@@ -92,7 +92,7 @@ class SettingsTest {
   @Test
   void everyProblemIsReportedAtOnce() {
     Settings.Flags flags =
-        new Settings.Flags(null, null, null, null, null, "maybe", null, null, null, null, "me", null, null, 0, null, null, null, List.of("novalue"));
+        new Settings.Flags(null, null, null, null, null, "maybe", null, null, null, null, "me", null, null, 0, null, null, null, null, List.of("novalue"));
     assertThatThrownBy(() -> Settings.resolve(flags, Map.of()))
         .hasMessageContaining("maybe")
         .hasMessageContaining("--workers")

@@ -121,7 +121,11 @@ public final class Allocator {
     return Optional.empty();
   }
 
-  /** The lowest (or highest, with desc) held address in the pool whose holders' ports don't clash. */
+  /**
+   * The lowest (or highest, with desc) held address in the pool whose holders are all managed by us
+   * and whose ports don't clash. An address held by a Service we don't manage (another load
+   * balancer, another class) is never shared: kube-vip only ever shares with its own Services.
+   */
   private static Optional<IpAddress> shareable(
       KubeVipConfig config, AddressBook book, AllocationRequest request, List<IpRange> blocks) {
     for (IpRange block : blocks) {
@@ -136,7 +140,7 @@ public final class Allocator {
                 .allMatch(
                     other ->
                         book.holding(other)
-                            .map(h -> AddressBook.portsCompatible(h.ports(), request.ports()))
+                            .map(h -> h.managed() && AddressBook.portsCompatible(h.ports(), request.ports()))
                             .orElse(false));
         if (compatible) {
           return Optional.of(entry.getKey());

@@ -15,7 +15,6 @@ import dev.lbipam.ipam.spi.PortKey;
 import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import dev.lbipam.ipam.spi.net.IpFamily;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,10 +91,6 @@ final class Scenarios {
   static OwnerRef owner(String service) {
     String[] parts = service.split("/", 2);
     return new OwnerRef(CLUSTER, parts[0], parts[1], "uid-" + parts[0] + "-" + parts[1]);
-  }
-
-  static IpAddress ip(String text) {
-    return IpAddress.parse(text);
   }
 
   /** Starts an allocate step: single stack, no ipFamilies, one port TCP/80 unless changed. */
@@ -234,9 +229,5 @@ final class Scenarios {
           .as(where + ": a refusal records nothing")
           .isEqualTo(heldBefore);
     }
-  }
-
-  static List<String> strings(IpAddress... addresses) {
-    return Arrays.stream(addresses).map(IpAddress::toString).toList();
   }
 }

@@ -63,6 +63,23 @@ public interface IpamBackend extends AutoCloseable {
   /** Cheap; called by health probes and before allocating. */
   BackendHealth health();
 
+  /**
+   * True when the backend has lost state it cannot rebuild alone (e.g. its store restarted empty).
+   * The host then calls {@link #hold} again for every Service that holds addresses, then {@link
+   * #restoreCompleted()}. Backends whose state lives in the cluster never need this.
+   */
+  default boolean needsRestore() {
+    return false;
+  }
+
+  /** Called by the host after it re-asserted every holding because {@link #needsRestore()} said so. */
+  default void restoreCompleted() {}
+
+  /** Samples for the host's metrics endpoint: call latency, errors, circuit state. */
+  default List<BackendMetric> metrics() {
+    return List.of();
+  }
+
   /** Size and use of each pool in each family, for metrics. */
   default List<PoolStats> poolStats() {
     return List.of();

@@ -1,0 +1,267 @@
+package dev.lbipam.ipam.redis;
+
+import dev.lbipam.ipam.spi.IpamException;
+import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.net.IpAddress;
+import dev.lbipam.ipam.spi.net.IpFamily;
+import dev.lbipam.ipam.spi.net.IpRange;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * Exclusive per-address claims in Redis. Each check-and-claim and each release is one Lua script,
+ * so it is atomic; all keys of a script share the address space's hash tag. Every call goes
+ * through a retry (with exponential backoff) and a circuit breaker; socket timeouts bound each try.
+ */
+public final class ClaimStore implements AutoCloseable {
+
+  /** What a claim attempt found. */
+  public sealed interface ClaimResult {
+    /** The address was free and is now ours. */
+    record Claimed() implements ClaimResult {}
+
+    /** Our cluster already held it; the owner was added (idempotent, or sharing). */
+    record AlreadyOurs() implements ClaimResult {}
+
+    /** Another cluster holds it. */
+    record Taken(String cluster, String firstOwner) implements ClaimResult {}
+  }
+
+  /** One claim of this cluster: the address and its owners with the time each claimed it. */
+  public record ClusterClaim(IpAddress address, Map<String, Long> owners) {}
+
+  // KEYS: used zset, claim hash, cluster set, owner set. ARGV: hex, cluster, owner id, now, member.
+  static final String CLAIM =
+      """
+      local holder = redis.call('HGET', KEYS[2], 'cluster')
+      if holder and holder ~= ARGV[2] then
+        return {'taken', holder, redis.call('HGET', KEYS[2], 'first') or ''}
+      end
+      local result = 'ours'
+      if not holder then
+        redis.call('ZADD', KEYS[1], 0, ARGV[1])
+        redis.call('HSET', KEYS[2], 'cluster', ARGV[2], 'first', ARGV[3], 'since', ARGV[4])
+        redis.call('SADD', KEYS[3], ARGV[5])
+        result = 'claimed'
+      end
+      if redis.call('HEXISTS', KEYS[2], 'o:' .. ARGV[3]) == 0 then
+        redis.call('HSET', KEYS[2], 'o:' .. ARGV[3], ARGV[4])
+      end
+      redis.call('SADD', KEYS[4], ARGV[5])
+      return {result}
+      """;
+
+  // Same KEYS and ARGV. Removes one owner; the claim goes when its last owner goes.
+  static final String RELEASE =
+      """
+      redis.call('SREM', KEYS[4], ARGV[5])
+      if redis.call('HGET', KEYS[2], 'cluster') ~= ARGV[2] then
+        return 0
+      end
+      redis.call('HDEL', KEYS[2], 'o:' .. ARGV[3])
+      for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+        if string.sub(field, 1, 2) == 'o:' then
+          return 1
+        end
+      end
+      redis.call('DEL', KEYS[2])
+      redis.call('ZREM', KEYS[1], ARGV[1])
+      redis.call('SREM', KEYS[3], ARGV[5])
+      return 2
+      """;
+
+  private final UnifiedJedis jedis;
+  private final ClaimKeys keys;
+  private final String clusterId;
+  private final Clock clock;
+  private final Retry retry;
+  private final CircuitBreaker breaker;
+  private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  private final Map<String, DoubleAdder> seconds = new ConcurrentHashMap<>();
+
+  public ClaimStore(UnifiedJedis jedis, ClaimKeys keys, String clusterId, Clock clock) {
+    this.jedis = jedis;
+    this.keys = keys;
+    this.clusterId = clusterId;
+    this.clock = clock;
+    this.retry =
+        Retry.of(
+            "redis",
+            RetryConfig.custom()
+                .maxAttempts(3)
+                .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(100), 2.0))
+                .retryOnException(e -> e instanceof JedisException && !(e instanceof JedisDataException))
+                .build());
+    this.breaker =
+        CircuitBreaker.of(
+            "redis",
+            CircuitBreakerConfig.custom()
+                .slidingWindowSize(10)
+                .minimumNumberOfCalls(5)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(5))
+                .permittedNumberOfCallsInHalfOpenState(2)
+                .recordException(e -> e instanceof JedisException && !(e instanceof JedisDataException))
+                .build());
+  }
+
+  public String clusterId() {
+    return clusterId;
+  }
+
+  public CircuitBreaker.State circuitState() {
+    return breaker.getState();
+  }
+
+  /** Atomically claims the address for the owner unless another cluster holds it. */
+  public ClaimResult claim(IpAddress address, OwnerRef owner) {
+    Object reply = call("claim", () -> jedis.eval(CLAIM, scriptKeys(address, owner), scriptArgs(address, owner)));
+    List<?> list = (List<?>) reply;
+    String kind = String.valueOf(list.get(0));
+    return switch (kind) {
+      case "claimed" -> new ClaimResult.Claimed();
+      case "ours" -> new ClaimResult.AlreadyOurs();
+      default -> new ClaimResult.Taken(String.valueOf(list.get(1)), String.valueOf(list.get(2)));
+    };
+  }
+
+  /** Removes the owner from the claim; frees the address when no owner of ours is left. */
+  public void release(IpAddress address, OwnerRef owner) {
+    call("release", () -> jedis.eval(RELEASE, scriptKeys(address, owner), scriptArgs(address, owner)));
+  }
+
+  /** Claimed addresses of every cluster inside the range; O(log n + k) for k claims in it. */
+  public List<IpAddress> claimedWithin(IpRange range) {
+    IpFamily family = range.family();
+    List<String> members =
+        call(
+            "scan",
+            () -> jedis.zrangeByLex(keys.used(family), "[" + ClaimKeys.hex(range.first()), "[" + ClaimKeys.hex(range.last())));
+    List<IpAddress> addresses = new ArrayList<>(members.size());
+    for (String hex : members) {
+      addresses.add(ClaimKeys.fromHex(family, hex));
+    }
+    return addresses;
+  }
+
+  /** What one owner holds, e.g. after a crash between claim and write. */
+  public List<IpAddress> claimsOf(OwnerRef owner) {
+    Set<String> members = call("owner", () -> jedis.smembers(keys.owner(owner)));
+    return members.stream().map(ClaimKeys::fromMember).sorted().toList();
+  }
+
+  /** Every claim this cluster holds, with its owners. O(claims of this cluster). */
+  public List<ClusterClaim> clusterClaims() {
+    Set<String> members = call("list", () -> jedis.smembers(keys.cluster(clusterId)));
+    List<ClusterClaim> claims = new ArrayList<>();
+    for (String member : members) {
+      IpAddress address = ClaimKeys.fromMember(member);
+      Map<String, String> hash = call("list", () -> jedis.hgetAll(keys.claim(address)));
+      if (!clusterId.equals(hash.get("cluster"))) {
+        continue;
+      }
+      Map<String, Long> owners = new HashMap<>();
+      hash.forEach((field, value) -> {
+        if (field.startsWith("o:")) {
+          owners.put(field.substring(2), Long.parseLong(value));
+        }
+      });
+      claims.add(new ClusterClaim(address, owners));
+    }
+    return claims;
+  }
+
+  /** Who holds an address, if anyone: cluster and first owner id. */
+  public Optional<Map<String, String>> describe(IpAddress address) {
+    Map<String, String> hash = call("describe", () -> jedis.hgetAll(keys.claim(address)));
+    return hash.isEmpty() ? Optional.empty() : Optional.of(hash);
+  }
+
+  /**
+   * The data-set epoch: created with a random value if missing. A changed value means the data set
+   * was lost (or another cluster noticed that first).
+   */
+  public String epoch(String proposal) {
+    return call(
+        "epoch",
+        () -> {
+          jedis.set(keys.epoch(), proposal, SetParams.setParams().nx());
+          return jedis.get(keys.epoch());
+        });
+  }
+
+  public void ping() {
+    call("ping", jedis::ping);
+  }
+
+  /** Call counts, error counts and time spent, per operation. */
+  public Map<String, long[]> callCounts() {
+    Map<String, long[]> counts = new HashMap<>();
+    calls.forEach((op, n) -> counts.put(op, new long[] {n.sum(), errors.getOrDefault(op, new LongAdder()).sum()}));
+    return counts;
+  }
+
+  public Map<String, Double> callSeconds() {
+    Map<String, Double> result = new HashMap<>();
+    seconds.forEach((op, s) -> result.put(op, s.sum()));
+    return result;
+  }
+
+  private <T> T call(String op, Supplier<T> action) {
+    long start = System.nanoTime();
+    calls.computeIfAbsent(op, k -> new LongAdder()).increment();
+    try {
+      return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, action)).get();
+    } catch (CallNotPermittedException e) {
+      errors.computeIfAbsent(op, k -> new LongAdder()).increment();
+      throw new IpamException("redis circuit open: recent calls failed", true, e);
+    } catch (JedisDataException e) {
+      errors.computeIfAbsent(op, k -> new LongAdder()).increment();
+      throw new IpamException("redis rejected " + op + ": " + e.getMessage(), false, e);
+    } catch (JedisException e) {
+      errors.computeIfAbsent(op, k -> new LongAdder()).increment();
+      throw new IpamException("redis unavailable during " + op + ": " + e.getClass().getSimpleName(), true, e);
+    } finally {
+      seconds.computeIfAbsent(op, k -> new DoubleAdder()).add((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private List<String> scriptKeys(IpAddress address, OwnerRef owner) {
+    return List.of(keys.used(address.family()), keys.claim(address), keys.cluster(clusterId), keys.owner(owner));
+  }
+
+  private List<String> scriptArgs(IpAddress address, OwnerRef owner) {
+    return List.of(
+        ClaimKeys.hex(address),
+        clusterId,
+        ClaimKeys.ownerId(owner),
+        Long.toString(clock.millis()),
+        ClaimKeys.member(address));
+  }
+
+  @Override
+  public void close() {
+    jedis.close();
+  }
+}

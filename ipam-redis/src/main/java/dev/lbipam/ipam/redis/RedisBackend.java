@@ -1,0 +1,375 @@
+package dev.lbipam.ipam.redis;
+
+import dev.lbipam.ipam.configmap.AddressBook;
+import dev.lbipam.ipam.configmap.Allocator;
+import dev.lbipam.ipam.configmap.KubeVipAllocatable;
+import dev.lbipam.ipam.configmap.KubeVipConfig;
+import dev.lbipam.ipam.configmap.Pool;
+import dev.lbipam.ipam.redis.ClaimStore.ClaimResult;
+import dev.lbipam.ipam.spi.AllocationOutcome;
+import dev.lbipam.ipam.spi.AllocationRequest;
+import dev.lbipam.ipam.spi.BackendHealth;
+import dev.lbipam.ipam.spi.BackendMetric;
+import dev.lbipam.ipam.spi.ConfigProblem;
+import dev.lbipam.ipam.spi.HoldOutcome;
+import dev.lbipam.ipam.spi.Holding;
+import dev.lbipam.ipam.spi.IpamBackend;
+import dev.lbipam.ipam.spi.IpamException;
+import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.PoolStats;
+import dev.lbipam.ipam.spi.RejectReason;
+import dev.lbipam.ipam.spi.net.IpAddress;
+import dev.lbipam.ipam.spi.net.IpFamily;
+import dev.lbipam.ipam.spi.net.IpRange;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pools from kube-vip's ConfigMap, decided by the same rules as the default backend, with every
+ * address claimed exclusively in Redis before it is handed out. The local {@link AddressBook}
+ * holds this cluster's Services (for sharing and the .0/.255 rules) plus the claims of other
+ * clusters seen in Redis, refreshed for a pool's blocks before each decision.
+ *
+ * <p>Sharing happens only inside one cluster: a claim belongs to one cluster, which may list
+ * several owners.
+ */
+public final class RedisBackend implements IpamBackend {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisBackend.class);
+  private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
+  private static final int MAX_RACES = 16;
+
+  private final ClaimStore store;
+  private final String clusterId;
+  private final long graceMillis;
+  private final Clock clock;
+  private final AddressBook book = new AddressBook();
+  /** Pseudo-owners standing for claims made elsewhere (other clusters or lost local state). */
+  private final Map<IpAddress, OwnerRef> foreign = new HashMap<>();
+  /** Releases that failed while Redis was away; retried by maintenance. */
+  private final Map<IpAddress, Set<OwnerRef>> pendingReleases = new LinkedHashMap<>();
+  private KubeVipConfig config = KubeVipConfig.empty();
+  private String epoch;
+  private boolean restoreNeeded;
+  private volatile String lastError = "";
+
+  public RedisBackend(ClaimStore store, long graceMillis, Clock clock) {
+    this.store = store;
+    this.clusterId = store.clusterId();
+    this.graceMillis = graceMillis;
+    this.clock = clock;
+    try {
+      epoch = store.epoch(UUID.randomUUID().toString());
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      LOG.warn("redis not reachable at start; will keep trying error=\"{}\"", e.getMessage());
+    }
+  }
+
+  @Override
+  public synchronized List<ConfigProblem> configure(Optional<Map<String, String>> poolConfig) {
+    config = KubeVipConfig.parse(poolConfig.orElse(Map.of()));
+    return config.problems();
+  }
+
+  @Override
+  public synchronized HoldOutcome hold(Holding holding) {
+    Set<IpAddress> before =
+        book.holding(holding.owner()).map(h -> new LinkedHashSet<>(h.addresses())).orElseGet(LinkedHashSet::new);
+    for (IpAddress address : holding.addresses()) {
+      dropForeign(address);
+    }
+    List<HoldOutcome.Conflict> conflicts = new ArrayList<>(book.put(holding));
+    if (!holding.managed()) {
+      return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
+    }
+    try {
+      for (IpAddress address : holding.addresses()) {
+        if (address.equals(DHCP)) {
+          continue;
+        }
+        ClaimResult result = store.claim(address, holding.owner());
+        if (result instanceof ClaimResult.Taken taken) {
+          conflicts.add(
+              new HoldOutcome.Conflict(
+                  address.toString(),
+                  foreignOwner(taken.cluster(), taken.firstOwner()),
+                  "address " + address + " is claimed in Redis by cluster " + taken.cluster() + " ("
+                      + taken.firstOwner() + "); it is not moved: resolve the clash by hand"));
+        }
+      }
+      before.removeAll(holding.addresses());
+      for (IpAddress dropped : before) {
+        releaseClaim(dropped, holding.owner());
+      }
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      return new HoldOutcome.Unavailable(e.getMessage());
+    }
+    return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
+  }
+
+  @Override
+  public synchronized AllocationOutcome allocate(AllocationRequest request) {
+    OwnerRef owner = request.owner();
+    Optional<Holding> local = book.holding(owner);
+    if (local.isPresent()) {
+      return Allocator.decide(config, book, request);
+    }
+    try {
+      List<IpAddress> earlier = store.claimsOf(owner);
+      if (!earlier.isEmpty()) {
+        // Claimed before a crash, never written to the Service: the same owner gets them back.
+        earlier.forEach(this::dropForeign);
+        book.put(new Holding(owner, earlier, request.ports(), true));
+        LOG.info("reusing earlier claims owner={} addresses={}", owner.key(), earlier);
+        return Allocator.decide(config, book, request);
+      }
+      refreshForeignClaims(owner.namespace());
+      for (int attempt = 0; attempt < MAX_RACES; attempt++) {
+        AllocationOutcome outcome = Allocator.decide(config, book, request);
+        if (!(outcome instanceof AllocationOutcome.Allocated allocated)) {
+          return outcome;
+        }
+        List<IpAddress> claimed = new ArrayList<>();
+        IpAddress lost = null;
+        for (IpAddress address : allocated.addresses()) {
+          if (address.equals(DHCP)) {
+            continue;
+          }
+          ClaimResult result = store.claim(address, owner);
+          if (result instanceof ClaimResult.Taken taken) {
+            lost = address;
+            markForeign(address, taken.cluster());
+            break;
+          }
+          claimed.add(address);
+        }
+        if (lost == null) {
+          book.put(new Holding(owner, allocated.addresses(), request.ports(), true));
+          return outcome;
+        }
+        for (IpAddress address : claimed) {
+          store.release(address, owner);
+        }
+        LOG.debug("lost a race for address={}; deciding again", lost);
+      }
+      return new AllocationOutcome.Rejected(
+          RejectReason.BACKEND_UNAVAILABLE, "gave up after " + MAX_RACES + " lost races for addresses in Redis");
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, e.getMessage());
+    }
+  }
+
+  @Override
+  public synchronized void release(OwnerRef owner) {
+    Set<IpAddress> addresses =
+        book.holding(owner).map(h -> new LinkedHashSet<>(h.addresses())).orElseGet(LinkedHashSet::new);
+    book.remove(owner);
+    try {
+      addresses.addAll(store.claimsOf(owner));
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+    }
+    for (IpAddress address : addresses) {
+      releaseClaim(address, owner);
+    }
+  }
+
+  private void releaseClaim(IpAddress address, OwnerRef owner) {
+    if (address.equals(DHCP) || !owner.clusterId().equals(clusterId)) {
+      return;
+    }
+    try {
+      store.release(address, owner);
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      pendingReleases.computeIfAbsent(address, a -> new HashSet<>()).add(owner);
+    }
+  }
+
+  @Override
+  public synchronized List<Holding> holdings() {
+    Map<OwnerRef, List<IpAddress>> byOwner = new LinkedHashMap<>();
+    for (ClaimStore.ClusterClaim claim : store.clusterClaims()) {
+      for (String ownerId : claim.owners().keySet()) {
+        byOwner.computeIfAbsent(ClaimKeys.parseOwnerId(ownerId), o -> new ArrayList<>()).add(claim.address());
+      }
+    }
+    List<Holding> holdings = new ArrayList<>();
+    byOwner.forEach((owner, addresses) -> holdings.add(new Holding(owner, addresses, List.of(), true)));
+    return holdings;
+  }
+
+  /**
+   * Frees claims of this cluster whose owner is no longer live, once they are older than the grace
+   * period, and retries releases that failed while Redis was away. Never touches other clusters.
+   */
+  @Override
+  public synchronized List<OwnerRef> retainOnly(Set<OwnerRef> liveOwners) {
+    List<OwnerRef> released = new ArrayList<>();
+    for (Holding holding : List.copyOf(book.holdings())) {
+      if (holding.owner().clusterId().equals(clusterId) && !liveOwners.contains(holding.owner())) {
+        book.remove(holding.owner());
+      }
+    }
+    try {
+      for (Map.Entry<IpAddress, Set<OwnerRef>> pending : new ArrayList<>(pendingReleases.entrySet())) {
+        for (OwnerRef owner : pending.getValue()) {
+          store.release(pending.getKey(), owner);
+        }
+        pendingReleases.remove(pending.getKey());
+      }
+      Set<String> live = new HashSet<>();
+      liveOwners.forEach(o -> live.add(ClaimKeys.ownerId(o)));
+      long now = clock.millis();
+      for (ClaimStore.ClusterClaim claim : store.clusterClaims()) {
+        for (Map.Entry<String, Long> owner : claim.owners().entrySet()) {
+          if (!live.contains(owner.getKey()) && now - owner.getValue() >= graceMillis) {
+            OwnerRef gone = ClaimKeys.parseOwnerId(owner.getKey());
+            store.release(claim.address(), gone);
+            released.add(gone);
+            LOG.info("released stale claim address={} owner={}", claim.address(), owner.getKey());
+          }
+        }
+      }
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      LOG.warn("garbage collection postponed error=\"{}\"", e.getMessage());
+    }
+    return released;
+  }
+
+  /** True once Redis answers with a different epoch than we saw: its data set was lost. */
+  @Override
+  public synchronized boolean needsRestore() {
+    try {
+      String current = store.epoch(UUID.randomUUID().toString());
+      if (epoch == null) {
+        epoch = current;
+      } else if (!epoch.equals(current)) {
+        LOG.warn("redis data set changed (epoch {} -> {}); claims must be restored", epoch, current);
+        epoch = current;
+        restoreNeeded = true;
+        foreign.keySet().forEach(a -> book.remove(foreign.get(a)));
+        foreign.clear();
+      }
+      lastError = "";
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+    }
+    return restoreNeeded;
+  }
+
+  @Override
+  public synchronized void restoreCompleted() {
+    restoreNeeded = false;
+  }
+
+  @Override
+  public BackendHealth health() {
+    CircuitBreaker.State state = store.circuitState();
+    if (state == CircuitBreaker.State.OPEN) {
+      return BackendHealth.down("redis circuit open: " + lastError);
+    }
+    return BackendHealth.up();
+  }
+
+  @Override
+  public List<BackendMetric> metrics() {
+    List<BackendMetric> metrics = new ArrayList<>();
+    store.callCounts().forEach((op, counts) -> {
+      metrics.add(new BackendMetric("calls_total", "Redis calls by operation.", true, Map.of("op", op), counts[0]));
+      metrics.add(new BackendMetric("errors_total", "Failed Redis calls by operation.", true, Map.of("op", op), counts[1]));
+    });
+    store.callSeconds().forEach((op, s) ->
+        metrics.add(new BackendMetric("call_seconds_total", "Time spent in Redis calls (incl. retries).", true, Map.of("op", op), s)));
+    CircuitBreaker.State state = store.circuitState();
+    metrics.add(new BackendMetric("circuit_open", "1 while the Redis circuit breaker is open.", false, Map.of(),
+        state == CircuitBreaker.State.OPEN ? 1 : 0));
+    return metrics;
+  }
+
+  @Override
+  public synchronized List<PoolStats> poolStats() {
+    List<PoolStats> stats = new ArrayList<>();
+    for (Pool pool : config.pools().values()) {
+      for (IpFamily family : IpFamily.values()) {
+        List<IpRange> blocks = pool.blocks(family);
+        if (blocks.isEmpty()) {
+          continue;
+        }
+        BigInteger size = BigInteger.ZERO;
+        long used = 0;
+        for (IpRange block : blocks) {
+          size = size.add(KubeVipAllocatable.INSTANCE.countAllocatable(block));
+          used += book.usedWithin(block);
+        }
+        stats.add(new PoolStats(pool.key(), family, size, used));
+      }
+    }
+    return stats;
+  }
+
+  /** Mirrors Redis's claims inside the namespace's pool into the local book. */
+  private void refreshForeignClaims(String namespace) {
+    if (!(config.select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
+      return;
+    }
+    for (IpRange block : found.pool().blocks()) {
+      Set<IpAddress> claimed = new HashSet<>(store.claimedWithin(block));
+      for (IpAddress address : List.copyOf(foreign.keySet())) {
+        if (block.contains(address) && !claimed.contains(address)) {
+          dropForeign(address);
+        }
+      }
+      for (IpAddress address : claimed) {
+        if (book.isFree(address)) {
+          markForeign(address, "redis");
+        }
+      }
+    }
+  }
+
+  private void markForeign(IpAddress address, String cluster) {
+    if (foreign.containsKey(address)) {
+      return;
+    }
+    OwnerRef pseudo = new OwnerRef("~" + cluster, "", address.toString(), "");
+    foreign.put(address, pseudo);
+    book.put(new Holding(pseudo, List.of(address), List.of(), false));
+  }
+
+  private void dropForeign(IpAddress address) {
+    OwnerRef pseudo = foreign.remove(address);
+    if (pseudo != null) {
+      book.remove(pseudo);
+    }
+  }
+
+  private static OwnerRef foreignOwner(String cluster, String firstOwner) {
+    try {
+      return ClaimKeys.parseOwnerId(firstOwner);
+    } catch (IllegalArgumentException e) {
+      return new OwnerRef(cluster, "", firstOwner, "");
+    }
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+}

@@ -1,0 +1,165 @@
+package dev.lbipam.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real redis-server (Debian's package) on a free loopback port, with no persistence, an ACL user
+ * with a password, and the default user disabled. It can be killed and started again, empty, on
+ * the same port.
+ */
+public final class RedisServer implements AutoCloseable {
+  public static final String USER = "lbipam";
+  private static final String BINARY_ENV = "LBIPAM_REDIS_SERVER";
+
+  private final Path binary;
+  private final Path runDir;
+  private final int port;
+  private final String password = "pw-" + UUID.randomUUID();
+  private Process process;
+
+  private RedisServer(Path binary, Path runDir, int port) {
+    this.binary = binary;
+    this.runDir = runDir;
+    this.port = port;
+  }
+
+  /** Starts one; fails with install instructions when redis-server is missing. */
+  public static RedisServer start() {
+    Path binary = locate();
+    try {
+      RedisServer server = new RedisServer(binary, Files.createTempDirectory("lbipam-redis-"), Ports.freeLoopbackPort());
+      server.startProcess();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static Path locate() {
+    String override = System.getenv(BINARY_ENV);
+    List<Path> candidates = new ArrayList<>();
+    if (override != null && !override.isEmpty()) {
+      candidates.add(Path.of(override));
+    }
+    candidates.add(Path.of("/usr/bin/redis-server"));
+    candidates.add(Path.of("/usr/local/bin/redis-server"));
+    for (Path candidate : candidates) {
+      if (Files.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException(
+        "redis-server not found (looked at " + candidates + "). Install it with: apt-get install -y redis-server "
+            + "(or set " + BINARY_ENV + " to its path). .ci/run installs it.");
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String password() {
+    return password;
+  }
+
+  /** {@code redis://127.0.0.1:port} without credentials. */
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  public boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  /** SIGKILL: no save, nothing flushed (there is no persistence anyway). */
+  public void kill() {
+    if (process != null) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Starts again on the same port with an empty data set. */
+  public void restart() {
+    kill();
+    startProcess();
+  }
+
+  private void startProcess() {
+    List<String> command =
+        List.of(
+            binary.toString(),
+            "--bind", "127.0.0.1",
+            "--port", Integer.toString(port),
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", runDir.toString(),
+            "--protected-mode", "yes",
+            "--user", "default", "off",
+            "--user", USER, "on", ">" + password, "~*", "&*", "+@all");
+    try {
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(runDir.resolve("redis.log").toFile()))
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start " + binary, e);
+    }
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("redis-server exited:\n" + log());
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException notYet) {
+        sleep(50);
+      }
+    }
+    throw new IllegalStateException("redis-server did not listen on " + port + ":\n" + log());
+  }
+
+  public String log() {
+    try {
+      return Files.readString(runDir.resolve("redis.log"));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    kill();
+    try (Stream<Path> files = Files.walk(runDir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+}
