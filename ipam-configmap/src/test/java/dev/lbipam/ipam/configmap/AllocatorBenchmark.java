@@ -39,9 +39,11 @@ import org.openjdk.jmh.infra.Blackhole;
  *       to the same state. This is what one reconcile of a new Service costs in the backend.
  *   <li>{@link #decide}: only {@link Allocator#decide}, the pure decision (pool selection and the
  *       O(log n) free-address search), without recording the result.
- *   <li>{@link #allocateReleaseAllowShare}: the same as {@link #allocateRelease} with {@code
- *       allow-share-global: "true"} and every holder on the same port, so no address can be shared
- *       and the backend falls back to a fresh one.
+ *   <li>{@link #allocateReleaseAllowShare}: the same as {@link #allocateRelease} (IPv4, ascending,
+ *       contiguous) with {@code allow-share-global: "true"} and every holder on the same port as the
+ *       probe, so no address can be shared and the backend falls back to a fresh one. {@code
+ *       Allocator.shareable} looks at every held address of the pool before giving up, so this one
+ *       is O(inUse) per allocation, not O(log inUse).
  * </ul>
  *
  * <p>Parameters: {@code inUse} addresses already held; {@code family} ipv4 (pool {@value #IPV4_POOL})
@@ -124,8 +126,15 @@ public class AllocatorBenchmark {
       Map<String, String> data = poolData(IpFamily.IPV4, "asc", true);
       backend = new ConfigMapBackend();
       backend.configure(Optional.of(data));
-      IpRange pool = IpPrefix.parse(IPV4_POOL).toRange();
-      fill(backend, new AddressBook(), IpFamily.IPV4, pool, "asc", "contiguous", inUse);
+      // Held, not allocated: with sharing on, each allocation scans every held address (see the
+      // class comment), so allocating inUse owners would take O(inUse^2).
+      IpAddress address = IpPrefix.parse(IPV4_POOL).toRange().first();
+      for (int held = 0; held < inUse; address = address.plus(1)) {
+        if (KubeVipAllocatable.INSTANCE.isAllocatable(address)) {
+          backend.hold(new Holding(owner("svc-" + held), List.of(address), PORTS, true));
+          held++;
+        }
+      }
       probe = request(owner("probe"), IpFamily.IPV4);
       AllocationOutcome first = backend.allocate(probe);
       if (!(first instanceof AllocationOutcome.Allocated)) {

@@ -71,6 +71,17 @@ public record IpAddress(IpFamily family, BigInteger value) implements Comparable
         throw new AddressFormatException("not an IPv6 address: \"" + text + "\"");
       }
     }
+    // The JDK is laxer than RFC 4291 and Go's netip: it takes groups of five or more hex digits
+    // ("00001::") and leading zeros in an embedded IPv4 part ("::ffff:01.2.3.4").
+    String[] groups = text.split(":", -1);
+    for (int i = 0; i < groups.length; i++) {
+      String group = groups[i];
+      boolean valid =
+          group.indexOf('.') >= 0 ? i == groups.length - 1 && isDottedQuad(group) : group.length() <= 4;
+      if (!valid) {
+        throw new AddressFormatException("not an IPv6 address: \"" + text + "\"");
+      }
+    }
     byte[] bytes;
     try {
       // A literal containing ':' is parsed as IPv6 by the JDK without any name lookup.
@@ -87,6 +98,15 @@ public record IpAddress(IpFamily family, BigInteger value) implements Comparable
       bytes = mapped;
     }
     return new IpAddress(IpFamily.IPV6, new BigInteger(1, bytes));
+  }
+
+  private static boolean isDottedQuad(String text) {
+    try {
+      parseIpv4(text);
+      return true;
+    } catch (AddressFormatException e) {
+      return false;
+    }
   }
 
   public boolean isIpv4() {

@@ -1,6 +1,7 @@
 package dev.lbipam.ipam.spi.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.math.BigInteger;
@@ -64,6 +65,27 @@ class ParserPropertyTest {
     assertThat(address.toString()).isEqualTo(rfc5952(groups));
     assertThat(IpAddress.parse(address.toString())).isEqualTo(address);
     assertThat(IpAddress.parse(fullForm(groups, "%04X"))).isEqualTo(address);
+  }
+
+  @Property(tries = 1000)
+  void ipv6RejectsGroupsOfMoreThanFourDigits(
+      @ForAll("ipv6Groups") List<Integer> groups, @ForAll @IntRange(max = 7) int padded) {
+    String[] parts = fullForm(groups, "%x").split(":");
+    parts[padded] = "0".repeat(5 - parts[padded].length()) + parts[padded];
+    String text = String.join(":", parts);
+
+    assertThatThrownBy(() -> IpAddress.parse(text)).isExactlyInstanceOf(AddressFormatException.class);
+  }
+
+  @Property(tries = 1000)
+  void ipv6RejectsLeadingZerosInAnEmbeddedIpv4(
+      @ForAll("ipv4") IpAddress ipv4, @ForAll @IntRange(max = 3) int padded) {
+    String[] octets = ipv4.toString().split("\\.");
+    octets[padded] = "0" + octets[padded];
+    String text = "64:ff9b::" + String.join(".", octets);
+
+    assertThatThrownBy(() -> IpAddress.parse(text)).isExactlyInstanceOf(AddressFormatException.class);
+    assertThat(IpAddress.parse("64:ff9b::" + ipv4).family()).isEqualTo(IpFamily.IPV6);
   }
 
   @Property(tries = 2000)
