@@ -28,23 +28,70 @@ public final class RedisServer implements AutoCloseable {
   private final Path runDir;
   private final int port;
   private final String password = "pw-" + UUID.randomUUID();
+  private final boolean tls;
   private Process process;
 
-  private RedisServer(Path binary, Path runDir, int port) {
+  private RedisServer(Path binary, Path runDir, int port, boolean tls) {
     this.binary = binary;
     this.runDir = runDir;
     this.port = port;
+    this.tls = tls;
   }
 
   /** Starts one; fails with install instructions when redis-server is missing. */
   public static RedisServer start() {
+    return start(false);
+  }
+
+  /**
+   * Starts one that only speaks TLS, with a throw-away CA and a server certificate for 127.0.0.1
+   * made by the openssl command line tool.
+   */
+  public static RedisServer startWithTls() {
+    return start(true);
+  }
+
+  private static RedisServer start(boolean tls) {
     Path binary = locate();
     try {
-      RedisServer server = new RedisServer(binary, Files.createTempDirectory("lbipam-redis-"), Ports.freeLoopbackPort());
+      RedisServer server = new RedisServer(binary, Files.createTempDirectory("lbipam-redis-"), Ports.freeLoopbackPort(), tls);
+      if (tls) {
+        server.makeCertificates();
+      }
       server.startProcess();
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The CA that signed the server certificate (TLS mode only). */
+  public Path caCertificate() {
+    return runDir.resolve("ca.crt");
+  }
+
+  private void makeCertificates() throws IOException {
+    Path ext = runDir.resolve("san.ext");
+    Files.writeString(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=lbipam-test-ca",
+        "-keyout", runDir.resolve("ca.key").toString(), "-out", caCertificate().toString());
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", runDir.resolve("server.key").toString(), "-out", runDir.resolve("server.csr").toString());
+    run("openssl", "x509", "-req", "-days", "2", "-in", runDir.resolve("server.csr").toString(),
+        "-CA", caCertificate().toString(), "-CAkey", runDir.resolve("ca.key").toString(), "-CAcreateserial",
+        "-extfile", ext.toString(), "-out", runDir.resolve("server.crt").toString());
+  }
+
+  private void run(String... command) throws IOException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    try {
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("failed (install openssl?): " + String.join(" ", command) + "\n" + output);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 
@@ -74,9 +121,9 @@ public final class RedisServer implements AutoCloseable {
     return password;
   }
 
-  /** {@code redis://127.0.0.1:port} without credentials. */
+  /** {@code redis://127.0.0.1:port} (or {@code rediss://} with TLS), without credentials. */
   public String url() {
-    return "redis://127.0.0.1:" + port;
+    return (tls ? "rediss" : "redis") + "://127.0.0.1:" + port;
   }
 
   public boolean isRunning() {
@@ -102,17 +149,24 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void startProcess() {
-    List<String> command =
+    List<String> command = new ArrayList<>(List.of(binary.toString(), "--bind", "127.0.0.1"));
+    if (tls) {
+      command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port),
+          "--tls-cert-file", runDir.resolve("server.crt").toString(),
+          "--tls-key-file", runDir.resolve("server.key").toString(),
+          "--tls-ca-cert-file", caCertificate().toString(),
+          "--tls-auth-clients", "no"));
+    } else {
+      command.addAll(List.of("--port", Integer.toString(port)));
+    }
+    command.addAll(
         List.of(
-            binary.toString(),
-            "--bind", "127.0.0.1",
-            "--port", Integer.toString(port),
             "--save", "",
             "--appendonly", "no",
             "--dir", runDir.toString(),
             "--protected-mode", "yes",
             "--user", "default", "off",
-            "--user", USER, "on", ">" + password, "~*", "&*", "+@all");
+            "--user", USER, "on", ">" + password, "~*", "&*", "+@all"));
     try {
       process =
           new ProcessBuilder(command)

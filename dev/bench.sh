@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmarks (docs/benchmarks.md): JMH for the ConfigMap allocator, then the end-to-end run of the
+# controller against a real kube-apiserver + etcd with N LoadBalancer Services (default 1000).
+#
+#   dev/bench.sh [N]
+#
+# Output goes to the console and to target/bench-jmh.txt, target/bench-jmh.json and
+# target/bench-e2e.txt. Environment:
+#   BENCH=all|jmh|e2e   what to run (default all)
+#   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
+#                       add e.g. "-p inUse=10000" or a benchmark regex before them to run less.
+# Needs the kube-apiserver and etcd binaries (dev/kube-bins/build.sh). Run it on an otherwise idle
+# machine: on 2 cores, anything else running shows up in the numbers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${1:-1000}"
+BENCH="${BENCH:-all}"
+JMH_ARGS="${JMH_ARGS:--f 1 -wi 3 -i 5 -w 1s -r 1s}"
+mkdir -p target
+
+{
+  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (dirty tree)')"
+  echo "# nproc=$(nproc) mem=$(free -g | awk '/^Mem:/{print $2 " GiB"}') load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  java -version 2>&1 | head -1
+} | tee target/bench-env.txt
+others=$(pgrep -f plexus.classworlds || true)
+if [ -n "$others" ]; then
+  echo "warning: another Maven is running (pids $others); the numbers will be noisy" | tee -a target/bench-env.txt
+fi
+
+mvn -q install -DskipTests
+
+if [ "$BENCH" = all ] || [ "$BENCH" = jmh ]; then
+  # JmhRunner (the module's default exec.mainClass) gives JMH's forked JVMs the test class path.
+  mvn -q -pl ipam-configmap exec:java -Dexec.classpathScope=test \
+    -Dexec.mainClass=dev.lbipam.ipam.configmap.JmhRunner \
+    -Dexec.args="AllocatorBenchmark $JMH_ARGS -rf json -rff $PWD/target/bench-jmh.json" \
+    2>&1 | tee target/bench-jmh.txt
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = e2e ]; then
+  # exec:exec hands the real test class path to a fresh JVM, which the controller subprocess reuses.
+  mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+    "-Dexec.args=-classpath %classpath dev.lbipam.controller.EndToEndBenchmark $N" \
+    2>&1 | tee target/bench-e2e.txt
+fi
