@@ -153,11 +153,20 @@ public final class ClaimStore implements AutoCloseable {
 
   /** Claimed addresses of every cluster inside the range; O(log n + k) for k claims in it. */
   public List<IpAddress> claimedWithin(IpRange range) {
+    return claimedWithin(range, Integer.MAX_VALUE);
+  }
+
+  /** At most {@code limit} claimed addresses inside the range, ascending; O(log n + limit). */
+  public List<IpAddress> claimedWithin(IpRange range, int limit) {
     IpFamily family = range.family();
+    String min = "[" + ClaimKeys.hex(range.first());
+    String max = "[" + ClaimKeys.hex(range.last());
     List<String> members =
         call(
             "scan",
-            () -> jedis.zrangeByLex(keys.used(family), "[" + ClaimKeys.hex(range.first()), "[" + ClaimKeys.hex(range.last())));
+            () -> limit == Integer.MAX_VALUE
+                ? jedis.zrangeByLex(keys.used(family), min, max)
+                : jedis.zrangeByLex(keys.used(family), min, max, 0, limit));
     List<IpAddress> addresses = new ArrayList<>(members.size());
     for (String hex : members) {
       addresses.add(ClaimKeys.fromHex(family, hex));

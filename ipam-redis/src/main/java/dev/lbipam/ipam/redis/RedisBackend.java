@@ -50,6 +50,7 @@ public final class RedisBackend implements IpamBackend {
   private static final Logger LOG = LoggerFactory.getLogger(RedisBackend.class);
   private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
   private static final int MAX_RACES = 16;
+  private static final int LEARN_WINDOW = 256;
 
   private final ClaimStore store;
   private final String clusterId;
@@ -137,6 +138,8 @@ public final class RedisBackend implements IpamBackend {
         LOG.info("reusing earlier claims owner={} addresses={}", owner.key(), earlier);
         return Allocator.decide(config, book, request);
       }
+      // Exact lowest-free across clusters: mirror the pool's claims first. O(claims in the pool),
+      // never O(pool size); see docs/adr/0007-redis-claims.md.
       refreshForeignClaims(owner.namespace());
       for (int attempt = 0; attempt < MAX_RACES; attempt++) {
         AllocationOutcome outcome = Allocator.decide(config, book, request);
@@ -164,6 +167,7 @@ public final class RedisBackend implements IpamBackend {
         for (IpAddress address : claimed) {
           store.release(address, owner);
         }
+        learnClaimsAfter(owner.namespace(), lost);
         LOG.debug("lost a race for address={}; deciding again", lost);
       }
       return new AllocationOutcome.Rejected(
@@ -322,6 +326,22 @@ public final class RedisBackend implements IpamBackend {
       }
     }
     return stats;
+  }
+
+  /** Marks up to a window of claims that follow a lost address, in its block, as foreign. */
+  private void learnClaimsAfter(String namespace, IpAddress lost) {
+    if (!(config.select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
+      return;
+    }
+    for (IpRange block : found.pool().blocks()) {
+      if (block.contains(lost)) {
+        for (IpAddress address : store.claimedWithin(new IpRange(lost, block.last()), LEARN_WINDOW)) {
+          if (book.isFree(address)) {
+            markForeign(address, "redis");
+          }
+        }
+      }
+    }
   }
 
   /** Mirrors Redis's claims inside the namespace's pool into the local book. */
