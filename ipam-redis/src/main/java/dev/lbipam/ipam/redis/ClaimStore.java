@@ -40,8 +40,15 @@ public final class ClaimStore implements AutoCloseable {
     /** The address was free and is now ours. */
     record Claimed() implements ClaimResult {}
 
-    /** Our cluster already held it; the owner was added (idempotent, or sharing). */
-    record AlreadyOurs() implements ClaimResult {}
+    /**
+     * Our cluster already held it; the owner was added (idempotent, or sharing). {@code contestedBy}
+     * names an owner in another cluster that tried to hold the same address, or is empty.
+     */
+    record AlreadyOurs(String contestedBy) implements ClaimResult {
+      public AlreadyOurs() {
+        this("");
+      }
+    }
 
     /** Another cluster holds it. */
     record Taken(String cluster, String firstOwner) implements ClaimResult {}
@@ -55,6 +62,7 @@ public final class ClaimStore implements AutoCloseable {
       """
       local holder = redis.call('HGET', KEYS[2], 'cluster')
       if holder and holder ~= ARGV[2] then
+        redis.call('HSET', KEYS[2], 'contested', ARGV[3])
         return {'taken', holder, redis.call('HGET', KEYS[2], 'first') or ''}
       end
       local result = 'ours'
@@ -68,13 +76,16 @@ public final class ClaimStore implements AutoCloseable {
         redis.call('HSET', KEYS[2], 'o:' .. ARGV[3], ARGV[4])
       end
       redis.call('SADD', KEYS[4], ARGV[5])
-      return {result}
+      return {result, redis.call('HGET', KEYS[2], 'contested') or ''}
       """;
 
   // Same KEYS and ARGV. Removes one owner; the claim goes when its last owner goes.
   static final String RELEASE =
       """
       redis.call('SREM', KEYS[4], ARGV[5])
+      if redis.call('HGET', KEYS[2], 'contested') == ARGV[3] then
+        redis.call('HDEL', KEYS[2], 'contested')
+      end
       if redis.call('HGET', KEYS[2], 'cluster') ~= ARGV[2] then
         return 0
       end
@@ -141,7 +152,7 @@ public final class ClaimStore implements AutoCloseable {
     String kind = String.valueOf(list.get(0));
     return switch (kind) {
       case "claimed" -> new ClaimResult.Claimed();
-      case "ours" -> new ClaimResult.AlreadyOurs();
+      case "ours" -> new ClaimResult.AlreadyOurs(String.valueOf(list.get(1)));
       default -> new ClaimResult.Taken(String.valueOf(list.get(1)), String.valueOf(list.get(2)));
     };
   }

@@ -102,6 +102,14 @@ public final class RedisBackend implements IpamBackend {
           continue;
         }
         ClaimResult result = store.claim(address, holding.owner());
+        if (result instanceof ClaimResult.AlreadyOurs ours && !ours.contestedBy().isEmpty()) {
+          conflicts.add(
+              new HoldOutcome.Conflict(
+                  address.toString(),
+                  foreignOwner("?", ours.contestedBy()),
+                  "address " + address + " is also held by Service " + ours.contestedBy()
+                      + " in another cluster; this claim stays, resolve the clash there"));
+        }
         if (result instanceof ClaimResult.Taken taken) {
           conflicts.add(
               new HoldOutcome.Conflict(

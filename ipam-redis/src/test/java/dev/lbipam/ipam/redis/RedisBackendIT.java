@@ -137,12 +137,21 @@ class RedisBackendIT {
     IpamBackend two = backend("two", Map.of("cidr-global", "10.2.0.0/24"));
     OwnerRef first = owner("one", "first");
     IpAddress taken = addresses(one.allocate(request(first, FamilyPolicy.SINGLE_STACK))).get(0);
-    HoldOutcome outcome = two.hold(new Holding(owner("two", "pinned"), List.of(taken), List.of(), true));
+    OwnerRef pinned = owner("two", "pinned");
+    HoldOutcome outcome = two.hold(new Holding(pinned, List.of(taken), List.of(), true));
     assertThat(outcome).isInstanceOf(HoldOutcome.Conflicted.class);
     HoldOutcome.Conflict conflict = ((HoldOutcome.Conflicted) outcome).conflicts().get(0);
     assertThat(conflict.otherOwner()).isEqualTo(first);
     assertThat(conflict.message()).contains("cluster one");
     assertThat(one.holdings()).extracting(Holding::owner).containsExactly(first);
+
+    // The side that holds the address hears of the clash too, the next time it asserts its holding.
+    HoldOutcome ours = one.hold(new Holding(first, List.of(taken), List.of(), true));
+    assertThat(ours).isInstanceOf(HoldOutcome.Conflicted.class);
+    assertThat(((HoldOutcome.Conflicted) ours).conflicts().get(0).message()).contains("two/ns/pinned");
+
+    two.release(pinned);
+    assertThat(one.hold(new Holding(first, List.of(taken), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
   }
 
   @Test
