@@ -22,6 +22,10 @@ import java.util.stream.Stream;
  */
 public final class RedisServer implements AutoCloseable {
   public static final String USER = "lbipam";
+  /** The least-privilege command list for the Redis backend, as documented in docs/redis.md. */
+  public static final String ACL_COMMANDS =
+      "+eval +evalsha +zrangebylex +smembers +hgetall +set +get +ping +hello +client|setname "
+          + "+zadd +zrem +hget +hset +hexists +hdel +hkeys +sadd +srem +del";
   private static final String BINARY_ENV = "LBIPAM_REDIS_SERVER";
 
   private final Path binary;
@@ -159,14 +163,17 @@ public final class RedisServer implements AutoCloseable {
     } else {
       command.addAll(List.of("--port", Integer.toString(port)));
     }
+    List<String> acl = new ArrayList<>(List.of("--user", USER, "on", ">" + password, "~*", "resetchannels", "-@all"));
+    acl.addAll(List.of(ACL_COMMANDS.split(" ")));
     command.addAll(
         List.of(
             "--save", "",
             "--appendonly", "no",
             "--dir", runDir.toString(),
             "--protected-mode", "yes",
-            "--user", "default", "off",
-            "--user", USER, "on", ">" + password, "~*", "&*", "+@all"));
+            "--user", "default", "off"));
+    // The commands docs/redis.md tells operators to grant, and nothing more.
+    command.addAll(acl);
     try {
       process =
           new ProcessBuilder(command)
