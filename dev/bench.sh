@@ -6,9 +6,9 @@
 #
 # Output goes to the console and to target/bench-jmh.txt, target/bench-jmh.json and
 # target/bench-e2e.txt. Environment:
-#   BENCH=all|jmh|e2e   what to run (default all)
+#   BENCH=all|jmh|e2e|redis   what to run (default all)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
-#                       add e.g. "-p inUse=10000" or a benchmark regex before them to run less.
+#                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.
 # Needs the kube-apiserver and etcd binaries (dev/kube-bins/build.sh). Run it on an otherwise idle
 # machine: on 2 cores, anything else running shows up in the numbers.
 set -euo pipefail
@@ -19,29 +19,39 @@ BENCH="${BENCH:-all}"
 JMH_ARGS="${JMH_ARGS:--f 1 -wi 3 -i 5 -w 1s -r 1s}"
 mkdir -p target
 
-{
-  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (dirty tree)')"
+header() {
+  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (uncommitted changes)')"
   echo "# nproc=$(nproc) mem=$(free -g | awk '/^Mem:/{print $2 " GiB"}') load=$(cut -d' ' -f1-3 /proc/loadavg)"
-  java -version 2>&1 | head -1
-} | tee target/bench-env.txt
-others=$(pgrep -f plexus.classworlds || true)
-if [ -n "$others" ]; then
-  echo "warning: another Maven is running (pids $others); the numbers will be noisy" | tee -a target/bench-env.txt
-fi
+  echo "# $(java -version 2>&1 | head -1)"
+  others=$(pgrep -f plexus.classworlds || true)
+  if [ -n "$others" ]; then
+    echo "# warning: another Maven is running (pids $(echo $others)); the numbers will be noisy"
+  fi
+}
 
 mvn -q install -DskipTests
 
 if [ "$BENCH" = all ] || [ "$BENCH" = jmh ]; then
   # JmhRunner (the module's default exec.mainClass) gives JMH's forked JVMs the test class path.
+  header | tee target/bench-jmh.txt
   mvn -q -pl ipam-configmap exec:java -Dexec.classpathScope=test \
     -Dexec.mainClass=dev.lbipam.ipam.configmap.JmhRunner \
     -Dexec.args="AllocatorBenchmark $JMH_ARGS -rf json -rff $PWD/target/bench-jmh.json" \
-    2>&1 | tee target/bench-jmh.txt
+    2>&1 | tee -a target/bench-jmh.txt
 fi
 
 if [ "$BENCH" = all ] || [ "$BENCH" = e2e ]; then
   # exec:exec hands the real test class path to a fresh JVM, which the controller subprocess reuses.
+  header | tee target/bench-e2e.txt
   mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
     "-Dexec.args=-classpath %classpath dev.lbipam.controller.EndToEndBenchmark $N" \
-    2>&1 | tee target/bench-e2e.txt
+    2>&1 | tee -a target/bench-e2e.txt
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = redis ]; then
+  # Claims per second through the Redis backend, next to a raw jedis loop sending the same script.
+  header | tee target/bench-redis.txt
+  mvn -q -pl ipam-redis exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+    "-Dexec.args=-classpath %classpath dev.lbipam.ipam.redis.RedisClaimBenchmark 20000 2000" \
+    2>&1 | tee -a target/bench-redis.txt
 fi

@@ -46,8 +46,11 @@ import java.util.function.IntFunction;
  * <ol>
  *   <li><b>warm-up</b> (not reported): the controller addresses min(N, {@value #WARMUP_SERVICES})
  *       Services in another namespace, so that every JVM and the API server are warm.
- *   <li><b>controller</b>: the controller runs (leading, caches synced); create N, wait until all are
+ *   <li><b>controller live</b>: the controller runs (leading, caches synced); create N, wait until all are
  *       addressed.
+ *   <li><b>controller backlog</b>: with the controller stopped, create N Services; start a fresh
+ *       controller and time from its "indexed existing services" log line to the last Service
+ *       addressed: the controller's addressing throughput alone, as after a restart.
  *   <li><b>floor</b> (controller stopped): create all N, then patch all N, one JSON merge patch each
  *       with precomputed addresses and exactly the fields the controller writes (label, annotation,
  *       spec.loadBalancerIP, finalizer, resourceVersion precondition, field manager), as the
@@ -61,6 +64,7 @@ public final class EndToEndBenchmark {
   static final Duration ADDRESS_TIMEOUT = Duration.ofMinutes(15);
   static final String CONTROLLER_POOL = "10.128.0.0/16";
   static final String WARMUP_POOL = "10.131.0.0/16";
+  static final String BACKLOG_POOL = "10.132.0.0/16";
   static final int WARMUP_SERVICES = 200;
 
   private EndToEndBenchmark() {}
@@ -77,13 +81,15 @@ public final class EndToEndBenchmark {
   }
 
   private static void run(int n) throws Exception {
-    if (n < 1 || n > 60_000) {
-      throw new IllegalArgumentException("N must be 1..60000 (pool " + CONTROLLER_POOL + "): " + n);
+    if (n < 1 || n > 15_000) {
+      // 200 + 4N Services must fit the test server's cluster IP range (a /16).
+      throw new IllegalArgumentException("N must be 1..15000: " + n);
     }
     ensureRealClassPath();
     System.out.printf("EndToEndBenchmark N=%d threads=%d nproc=%d java=%s%n",
         n, THREADS, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     PhaseResult controllerRun;
+    PhaseResult backlog;
     PhaseResult floor;
     PhaseResult pipelined;
     try (KubeApiServer server = KubeApiServer.start()) {
@@ -92,7 +98,9 @@ public final class EndToEndBenchmark {
       TestServices kube = new TestServices(admin);
       String warmupNs = server.createNamespace("bench-warmup");
       String ns = server.createNamespace("bench-controller");
-      kube.setPoolKeys(Map.of("cidr-" + warmupNs, WARMUP_POOL, "cidr-" + ns, CONTROLLER_POOL));
+      String backlogNs = server.createNamespace("bench-backlog");
+      kube.setPoolKeys(Map.of(
+          "cidr-" + warmupNs, WARMUP_POOL, "cidr-" + ns, CONTROLLER_POOL, "cidr-" + backlogNs, BACKLOG_POOL));
 
       try (ControllerProcess controller = ControllerProcess.start(server, "bench")) {
         long t0 = System.nanoTime();
@@ -111,12 +119,13 @@ public final class EndToEndBenchmark {
         }
         controller.stop();
       }
+      backlog = backlogPhase(server, kube, backlogNs, n);
 
       ApiClient asController = server.clientAs(KubeApiServer.DEFAULT_SA_NAMESPACE, KubeApiServer.DEFAULT_SA_NAME);
       floor = floorPhase(server, kube, asController, server.createNamespace("bench-floor"), n, 129);
       pipelined = pipelinedFloorPhase(server, kube, asController, server.createNamespace("bench-pipelined"), n, 130);
     }
-    report(n, controllerRun, floor, pipelined);
+    report(n, controllerRun, backlog, floor, pipelined);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -140,7 +149,7 @@ public final class EndToEndBenchmark {
       long start = System.nanoTime();
       long createdAll = parallel(n, i -> () -> {
         createSent[i] = System.nanoTime();
-        kube.create(TestServices.loadBalancer(ns, name(i)));
+        kube.create(service(ns, i));
         return null;
       });
       long createPhase = createdAll - start;
@@ -157,6 +166,40 @@ public final class EndToEndBenchmark {
     }
   }
 
+  /**
+   * N Services created while no controller runs, then a controller started: the time from its
+   * "indexed existing services" log line (caches synced, existing holdings indexed; seen by polling
+   * the log every 20 ms) to the last Service addressed. It also reconciles, without writing, every
+   * Service of the earlier phases.
+   */
+  private static PhaseResult backlogPhase(KubeApiServer server, TestServices kube, String ns, int n) throws Exception {
+    try (AddressWatch watch = AddressWatch.start(server, ns)) {
+      long start = System.nanoTime();
+      long createdAll = parallel(n, i -> () -> {
+        kube.create(service(ns, i));
+        return null;
+      });
+      System.out.printf("backlog phase (%s): %d Services created in %.2f s with no controller; starting one%n",
+          ns, n, (createdAll - start) / 1e9);
+      try (ControllerProcess controller = ControllerProcess.start(server, "bench-backlog")) {
+        long launched = System.nanoTime();
+        long indexed = waitForLog(controller, "indexed existing services", Duration.ofMinutes(3), 20);
+        System.out.printf("backlog controller indexed after %.1f s%n", (indexed - launched) / 1e9);
+        boolean all = watch.awaitAll(n, ADDRESS_TIMEOUT);
+        long[] seen = watch.seenTimes(n);
+        long last = Arrays.stream(seen).max().orElse(indexed);
+        long[] sinceIndexed = Arrays.stream(seen).filter(t -> t != 0).map(t -> t - indexed).toArray();
+        if (!all) {
+          System.out.printf("WARNING: only %d of %d backlog Services addressed within %s%n", sinceIndexed.length, n, ADDRESS_TIMEOUT);
+          System.out.println("controller log tail:\n" + tail(controller.log(), 40));
+        }
+        controller.stop();
+        return new PhaseResult("backlog", n, createdAll - start, last - indexed, last - indexed,
+            sinceIndexed, new long[0], sinceIndexed.length);
+      }
+    }
+  }
+
   private static PhaseResult floorPhase(
       KubeApiServer server, TestServices kube, ApiClient patcher, String ns, int n, int secondOctet) throws Exception {
     long[] createSent = new long[n];
@@ -167,7 +210,7 @@ public final class EndToEndBenchmark {
       long start = System.nanoTime();
       long createdAll = parallel(n, i -> () -> {
         createSent[i] = System.nanoTime();
-        resourceVersions[i] = kube.create(TestServices.loadBalancer(ns, name(i))).getMetadata().getResourceVersion();
+        resourceVersions[i] = kube.create(service(ns, i)).getMetadata().getResourceVersion();
         return null;
       });
       System.out.printf("floor phase: %d Services created in %.2f s; patching%n", n, (createdAll - start) / 1e9);
@@ -198,7 +241,7 @@ public final class EndToEndBenchmark {
       long start = System.nanoTime();
       long doneAll = parallel(n, i -> () -> {
         createSent[i] = System.nanoTime();
-        String rv = kube.create(TestServices.loadBalancer(ns, name(i))).getMetadata().getResourceVersion();
+        String rv = kube.create(service(ns, i)).getMetadata().getResourceVersion();
         long t = System.nanoTime();
         patch(api, patcher, ns, name(i), rv, address(secondOctet, i));
         patchLatency[i] = System.nanoTime() - t;
@@ -246,6 +289,16 @@ public final class EndToEndBenchmark {
   /** The i-th address of 10.{secondOctet}.0.0/16 that kube-vip would allocate (no .0, no .255). */
   static String address(int secondOctet, int i) {
     return "10." + secondOctet + "." + (i / 254) + "." + (1 + i % 254);
+  }
+
+  /**
+   * A LoadBalancer Service with one TCP port and no node ports: 200 + 3N Services would exhaust the
+   * default node port range (2768 ports) long before the address pool.
+   */
+  static V1Service service(String ns, int i) {
+    V1Service service = TestServices.loadBalancer(ns, name(i));
+    service.getSpec().setAllocateLoadBalancerNodePorts(false);
+    return service;
   }
 
   static String name(int i) {
@@ -414,35 +467,46 @@ public final class EndToEndBenchmark {
   // ---------------------------------------------------------------------------------------------
   // report
 
-  private static void report(int n, PhaseResult controller, PhaseResult floor, PhaseResult pipelined) {
+  private static void report(int n, PhaseResult live, PhaseResult backlog, PhaseResult floor, PhaseResult pipelined) {
     System.out.println();
-    System.out.printf("== End-to-end benchmark, N=%d Services, %d client threads ==%n", n, THREADS);
-    System.out.println("latency = from the create request being sent to the watch first showing the address annotation");
-    System.out.printf("%-52s %10s %10s %10s %10s%n", "", "total s", "p50 ms", "p99 ms", "max ms");
-    row("controller: create N, until all addressed", controller.totalNanos(), controller.serviceLatencies());
-    System.out.printf("%-52s %10.2f%n", "  (of which: creating the N Services)", controller.createPhaseNanos() / 1e9);
-    row("floor: patch phase (N patches), per-patch call", floor.patchPhaseNanos(), floor.patchLatencies());
-    System.out.printf("%-52s %10.2f%n", "floor: create phase (N creates, controller stopped)", floor.createPhaseNanos() / 1e9);
-    row("floor: create all, then patch all; latency", floor.totalNanos(), floor.serviceLatencies());
-    row("floor pipelined: create+patch per thread; latency", pipelined.totalNanos(), pipelined.serviceLatencies());
-    row("floor pipelined: per-patch call", -1, pipelined.patchLatencies());
+    System.out.printf("== End-to-end benchmark: N=%d LoadBalancer Services, %d client threads, %d CPUs ==%n",
+        n, THREADS, Runtime.getRuntime().availableProcessors());
+    System.out.println("latency: from sending the create request to the watch first showing the address annotation");
+    System.out.printf("%-58s %9s %9s %9s %9s%n", "", "total s", "p50 ms", "p99 ms", "max ms");
+    row("A controller live: create N, until all addressed", live.totalNanos(), live.serviceLatencies());
+    total("    of which creating the N Services", live.createPhaseNanos());
+    row("B controller backlog: indexed -> all N addressed (*)", backlog.totalNanos(), backlog.serviceLatencies());
+    total("    creating the N Services before (no controller)", backlog.createPhaseNanos());
+    row("C floor: patch phase, N patches; per-patch call", floor.patchPhaseNanos(), floor.patchLatencies());
+    total("    creating the N Services before (no controller)", floor.createPhaseNanos());
+    row("    create all, then patch all; latency as in A", floor.totalNanos(), floor.serviceLatencies());
+    row("D floor pipelined: create+patch per thread; latency", pipelined.totalNanos(), pipelined.serviceLatencies());
+    row("    per-patch call", -1, pipelined.patchLatencies());
+    System.out.println("(*) B's percentiles: time from \"indexed\" until each Service was seen addressed");
     System.out.println();
-    System.out.printf("ratio controller total / floor patch phase            = %.2f%n",
-        (double) controller.totalNanos() / floor.patchPhaseNanos());
-    System.out.printf("ratio controller total / floor create+patch           = %.2f%n",
-        (double) controller.totalNanos() / floor.totalNanos());
-    System.out.printf("ratio controller total / floor pipelined total        = %.2f%n",
-        (double) controller.totalNanos() / pipelined.totalNanos());
-    System.out.printf("ratio controller p50 / floor pipelined p50 latency    = %.2f%n",
-        (double) percentile(controller.serviceLatencies(), 0.50) / percentile(pipelined.serviceLatencies(), 0.50));
-    if (controller.addressed() < n) {
-      System.out.printf("INCOMPLETE: controller addressed %d of %d%n", controller.addressed(), n);
+    ratio("controller total / floor total (A / C patch phase)", live.totalNanos(), floor.patchPhaseNanos());
+    ratio("A / C create+patch", live.totalNanos(), floor.totalNanos());
+    ratio("A / D total", live.totalNanos(), pipelined.totalNanos());
+    ratio("A p50 / D p50 latency", percentile(live.serviceLatencies(), 0.5), percentile(pipelined.serviceLatencies(), 0.5));
+    ratio("backlog / floor patch phase (B / C patch phase)", backlog.totalNanos(), floor.patchPhaseNanos());
+    for (PhaseResult phase : List.of(live, backlog, floor, pipelined)) {
+      if (phase.addressed() < n) {
+        System.out.printf("INCOMPLETE: %s: %d of %d seen addressed%n", phase.name(), phase.addressed(), n);
+      }
     }
+  }
+
+  private static void total(String label, long nanos) {
+    System.out.printf("%-58s %9.2f%n", label, nanos / 1e9);
+  }
+
+  private static void ratio(String label, long a, long b) {
+    System.out.printf("ratio %-52s = %6.2f%n", label, (double) a / b);
   }
 
   private static void row(String label, long totalNanos, long[] latencies) {
     String total = totalNanos < 0 ? "" : String.format(Locale.ROOT, "%.2f", totalNanos / 1e9);
-    System.out.printf("%-52s %10s %10.1f %10.1f %10.1f%n", label, total,
+    System.out.printf("%-58s %9s %9.1f %9.1f %9.1f%n", label, total,
         percentile(latencies, 0.50) / 1e6, percentile(latencies, 0.99) / 1e6, percentile(latencies, 1.0) / 1e6);
   }
 
@@ -460,7 +524,13 @@ public final class EndToEndBenchmark {
   // ---------------------------------------------------------------------------------------------
   // helpers
 
-  private static void waitForLog(ControllerProcess controller, String text, Duration timeout) throws InterruptedException {
+  private static long waitForLog(ControllerProcess controller, String text, Duration timeout) throws InterruptedException {
+    return waitForLog(controller, text, timeout, 100);
+  }
+
+  /** Polls the log every pollMillis; returns nanoTime when the text was first seen. */
+  private static long waitForLog(ControllerProcess controller, String text, Duration timeout, long pollMillis)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!controller.log().contains(text)) {
       if (!controller.isAlive()) {
@@ -469,8 +539,9 @@ public final class EndToEndBenchmark {
       if (System.nanoTime() - deadline > 0) {
         throw new IllegalStateException("controller did not log \"" + text + "\" within " + timeout + ":\n" + controller.log());
       }
-      Thread.sleep(100);
+      Thread.sleep(pollMillis);
     }
+    return System.nanoTime();
   }
 
   private static String tail(String text, int lines) {

@@ -30,6 +30,14 @@ public final class AddressBook {
   private final Map<OwnerRef, Holding> byOwner = new HashMap<>();
   private final TreeMap<IpAddress, Set<OwnerRef>> holders = new TreeMap<>();
   private final FreeAddressIndex index = new FreeAddressIndex(KubeVipAllocatable.INSTANCE);
+  /** Per held address: how often each (protocol, port) is used on it, and how many holders forbid sharing. */
+  private final Map<IpAddress, Use> uses = new HashMap<>();
+
+  /** Sharing summary of one address, kept up to date by put and remove. */
+  private static final class Use {
+    final Map<PortKey, Integer> ports = new HashMap<>();
+    int unshareableHolders;
+  }
 
   public Optional<Holding> holding(OwnerRef owner) {
     return Optional.ofNullable(byOwner.get(owner));
@@ -90,7 +98,15 @@ public final class AddressBook {
                   "address " + address + " is also held by Service " + other.key() + " and their ports clash"));
         }
       }
-      others.add(holding.owner());
+      if (others.add(holding.owner())) {
+        Use use = uses.computeIfAbsent(address, a -> new Use());
+        if (!holding.managed() || holding.ports().isEmpty()) {
+          use.unshareableHolders++;
+        }
+        for (PortKey port : new HashSet<>(holding.ports())) {
+          use.ports.merge(port, 1, Integer::sum);
+        }
+      }
       index.markUsed(address);
     }
     return conflicts;
@@ -107,12 +123,38 @@ public final class AddressBook {
       if (others == null) {
         continue;
       }
-      others.remove(owner);
+      if (others.remove(owner)) {
+        Use use = uses.get(address);
+        if (!old.managed() || old.ports().isEmpty()) {
+          use.unshareableHolders--;
+        }
+        for (PortKey port : new HashSet<>(old.ports())) {
+          use.ports.computeIfPresent(port, (p, n) -> n == 1 ? null : n - 1);
+        }
+      }
       if (others.isEmpty()) {
         holders.remove(address);
+        uses.remove(address);
         index.markFree(address);
       }
     }
+  }
+
+  /**
+   * Whether a Service with these ports may join the current holders of a held address: every holder
+   * is managed by us and names ports, and no (protocol, port) is taken. O(ports), no allocation.
+   */
+  public boolean canJoin(IpAddress address, List<PortKey> ports) {
+    Use use = uses.get(address);
+    if (use == null || use.unshareableHolders > 0 || ports.isEmpty()) {
+      return false;
+    }
+    for (PortKey port : ports) {
+      if (use.ports.containsKey(port)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

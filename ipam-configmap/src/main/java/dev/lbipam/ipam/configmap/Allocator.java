@@ -135,14 +135,7 @@ public final class Allocator {
         if (!KubeVipAllocatable.INSTANCE.isAllocatable(entry.getKey())) {
           continue;
         }
-        boolean compatible =
-            entry.getValue().stream()
-                .allMatch(
-                    other ->
-                        book.holding(other)
-                            .map(h -> h.managed() && AddressBook.portsCompatible(h.ports(), request.ports()))
-                            .orElse(false));
-        if (compatible) {
+        if (book.canJoin(entry.getKey(), request.ports())) {
           return Optional.of(entry.getKey());
         }
       }

@@ -1,0 +1,324 @@
+package dev.lbipam.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lbipam.testsupport.KubeApiServer;
+import dev.lbipam.testsupport.KubeApiServerExtension;
+import dev.lbipam.testsupport.netbox.NetBoxStandIn;
+import dev.lbipam.testsupport.netbox.NetBoxStandIn.Call;
+import dev.lbipam.testsupport.netbox.NetBoxStandIn.RecordedAddress;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * NetBox mode end to end: a real API server, the real controller ({@code --backend=netbox}) as
+ * its ServiceAccount, and the NetBox stand-in in this JVM. The token reaches the controller as
+ * {@code LBIPAM_SECRET_NETBOX_TOKEN}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NetBoxModeIT {
+  @RegisterExtension static final KubeApiServerExtension KUBE = new KubeApiServerExtension();
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static final String CLUSTER = "alpha";
+  static NetBoxStandIn netbox;
+  static TestServices kube;
+  static ControllerProcess controller;
+  private static int runs;
+
+  @BeforeAll
+  static void start() throws Exception {
+    netbox = NetBoxStandIn.start();
+    KubeApiServer server = KUBE.server();
+    Manifests.installRbac(server.adminClient());
+    kube = new TestServices(server.adminClient());
+    kube.setPoolKeys(Map.of());
+    controller = startController(server, CLUSTER);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (controller != null) {
+        assertThat(controller.stop()).as("exit code after SIGTERM\n%s", controller.log()).isEqualTo(143);
+        assertThat(controller.log()).doesNotContain(NetBoxStandIn.LEGACY_TOKEN);
+      }
+    } finally {
+      netbox.close();
+    }
+  }
+
+  @AfterEach
+  void healNetBox() {
+    netbox.clearFaults();
+    netbox.startListening();
+  }
+
+  static ControllerProcess startController(KubeApiServer server, String clusterId) throws Exception {
+    ControllerProcess process =
+        ControllerProcess.start(
+            server,
+            "netbox-" + clusterId + "-" + runs++,
+            Map.of("LBIPAM_SECRET_NETBOX_TOKEN", NetBoxStandIn.LEGACY_TOKEN),
+            "--backend=netbox",
+            "--cluster-id=" + clusterId,
+            "--backend-option=url=" + netbox.url(),
+            "--backend-option=gc-grace=PT2S",
+            "--backend-option=retry-backoff=PT0.05S",
+            "--backend-option=circuit-open-duration=PT2S",
+            "--maintenance-interval=PT1S");
+    process.httpPort();
+    return process;
+  }
+
+  private static String namespace(String prefix) {
+    return KUBE.server().createNamespace(prefix);
+  }
+
+  private static String awaitAddress(TestServices k, String ns, String name) {
+    return await().atMost(WAIT).until(() -> k.addresses(ns, name), Optional::isPresent).orElseThrow();
+  }
+
+  private static String awaitAddress(String ns, String name) {
+    return awaitAddress(kube, ns, name);
+  }
+
+  private static void awaitEvent(String ns, String name, String type, String reason, String text) {
+    await().atMost(WAIT).until(() -> kube.hasEvent(ns, name, type, reason, text));
+  }
+
+  private static String uid(String ns, String name) throws Exception {
+    return kube.get(ns, name).orElseThrow().getMetadata().getUid();
+  }
+
+  private static List<RecordedAddress> claimed(String cluster, String ns, String name, String uid) {
+    String prefix = cluster + "/" + ns + "/" + name + "/" + uid + "/";
+    return netbox.addresses().stream()
+        .filter(a -> a.customField("lbipam_claim").map(c -> c.startsWith(prefix)).orElse(false)).toList();
+  }
+
+  private static List<RecordedAddress> within(String hostPrefix) {
+    return netbox.addresses().stream().filter(a -> a.host().startsWith(hostPrefix)).toList();
+  }
+
+  @Test
+  @Order(1)
+  void allocatesFromANetBoxPrefixAndRecordsTheServiceThere() throws Exception {
+    String ns = namespace("nb-basic");
+    netbox.createPrefix("10.71.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.71.0.0/28"));
+    kube.create(TestServices.loadBalancer(ns, "web"));
+
+    assertThat(awaitAddress(ns, "web")).isEqualTo("10.71.0.1");
+    awaitEvent(ns, "web", "Normal", "EnsuredLoadBalancer", "10.71.0.1");
+    RecordedAddress record = claimed(CLUSTER, ns, "web", uid(ns, "web")).get(0);
+    assertThat(record.address()).isEqualTo("10.71.0.1/28");
+    assertThat(record.dnsName()).isEqualTo("web." + ns);
+    assertThat(record.tags()).containsExactly("lbipam");
+    assertThat(record.customField("lbipam_cluster")).contains(CLUSTER);
+
+    kube.create(TestServices.loadBalancer(ns, "second"));
+    assertThat(awaitAddress(ns, "second")).isEqualTo("10.71.0.2");
+    assertThat(within("10.71.0.")).hasSize(2);
+  }
+
+  @Test
+  @Order(2)
+  void aDualStackServiceGetsOneAddressPerFamily() throws Exception {
+    String ns = namespace("nb-dual");
+    netbox.createPrefix("10.72.0.0/28");
+    netbox.createPrefix("fd00:72::/64");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.72.0.0/28,fd00:72::/64"));
+    kube.create(TestServices.dualStack(TestServices.loadBalancer(ns, "both"), "RequireDualStack", "IPv6", "IPv4"));
+    assertThat(awaitAddress(ns, "both")).isEqualTo("fd00:72::1,10.72.0.1");
+    assertThat(claimed(CLUSTER, ns, "both", uid(ns, "both"))).hasSize(2);
+  }
+
+  @Test
+  @Order(3)
+  void staticAddressesAreRecordedAndATakenOneGetsAClearWarning() throws Exception {
+    String ns = namespace("nb-static");
+    netbox.createPrefix("10.73.0.0/28");
+    long router = netbox.createAddress("10.73.0.9/28", null, "core router");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.73.0.0/28"));
+
+    V1Service pinned = TestServices.loadBalancer(ns, "pinned");
+    pinned.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.73.0.5");
+    kube.create(pinned);
+    await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "pinned", uid(ns, "pinned")).size() == 1);
+    assertThat(claimed(CLUSTER, ns, "pinned", uid(ns, "pinned")).get(0).address()).isEqualTo("10.73.0.5/28");
+
+    V1Service clash = TestServices.loadBalancer(ns, "clash");
+    clash.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.73.0.9");
+    kube.create(clash);
+    awaitEvent(ns, "clash", "Warning", "AddressInUse", "ip-address #" + router);
+    assertThat(kube.events(ns, "clash")).anyMatch(e -> e.getMessage().contains("core router") && e.getMessage().contains("not moved"));
+    assertThat(kube.addresses(ns, "clash")).contains("10.73.0.9");
+
+    kube.create(TestServices.loadBalancer(ns, "auto"));
+    assertThat(awaitAddress(ns, "auto")).isEqualTo("10.73.0.1");
+  }
+
+  @Test
+  @Order(4)
+  void deletingAServiceReleasesItsNetBoxRecord() throws Exception {
+    String ns = namespace("nb-delete");
+    netbox.createPrefix("10.74.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.74.0.0/28"));
+    kube.create(TestServices.loadBalancer(ns, "gone"));
+    awaitAddress(ns, "gone");
+    assertThat(within("10.74.0.")).hasSize(1);
+
+    kube.delete(ns, "gone");
+    await().atMost(WAIT).until(() -> kube.get(ns, "gone").isEmpty());
+    await().atMost(WAIT).until(() -> within("10.74.0.").isEmpty());
+    awaitEvent(ns, "gone", "Normal", "DeletedLoadBalancer", "");
+  }
+
+  @Test
+  @Order(5)
+  void aLostPostReplyGivesNoSecondAddressAndNoLeak() throws Exception {
+    String ns = namespace("nb-lost");
+    netbox.createPrefix("10.75.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.75.0.0/28"));
+    long before = netbox.countCalls(Call::isAllocation);
+    netbox.loseReplies(1, Call::isAllocation);
+    kube.create(TestServices.loadBalancer(ns, "web"));
+
+    assertThat(awaitAddress(ns, "web")).isEqualTo("10.75.0.1");
+    assertThat(within("10.75.0.")).singleElement()
+        .satisfies(r -> assertThat(r.customField("lbipam_claim")).contains(CLUSTER + "/" + ns + "/web/" + uid(ns, "web") + "/ipv4"));
+    assertThat(netbox.countCalls(Call::isAllocation) - before).isEqualTo(1);
+    kube.create(TestServices.loadBalancer(ns, "next"));
+    assertThat(awaitAddress(ns, "next")).isEqualTo("10.75.0.2");
+  }
+
+  @Test
+  @Order(6)
+  void aNetBoxOutageGivesWarningsKeepsAddressesAndConvergesWhenItReturns() throws Exception {
+    String ns = namespace("nb-outage");
+    netbox.createPrefix("10.76.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.76.0.0/28"));
+    kube.create(TestServices.loadBalancer(ns, "before"));
+    assertThat(awaitAddress(ns, "before")).isEqualTo("10.76.0.1");
+
+    netbox.stopListening();
+    kube.create(TestServices.loadBalancer(ns, "during"));
+    awaitEvent(ns, "during", "Warning", "BackendUnavailable", "NetBox");
+    netbox.startListening();
+    netbox.failRequests(503, -1);
+    kube.create(TestServices.loadBalancer(ns, "during-5xx"));
+    awaitEvent(ns, "during-5xx", "Warning", "BackendUnavailable", "503");
+    assertThat(kube.addresses(ns, "during")).isEmpty();
+    assertThat(kube.addresses(ns, "before")).contains("10.76.0.1");
+    assertThat(controller.isAlive()).isTrue();
+
+    netbox.clearFaults();
+    String during = awaitAddress(ns, "during");
+    String during5xx = awaitAddress(ns, "during-5xx");
+    assertThat(List.of(during, during5xx)).containsExactlyInAnyOrder("10.76.0.2", "10.76.0.3");
+    assertThat(kube.addresses(ns, "before")).contains("10.76.0.1");
+    assertThat(within("10.76.0.")).hasSize(3);
+  }
+
+  @Test
+  @Order(7)
+  void aRestartRestoresRecordsAndReleasesWhatWasDeletedWhileTheControllerWasDown() throws Exception {
+    String ns = namespace("nb-restart");
+    netbox.createPrefix("10.77.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.77.0.0/28"));
+    for (String name : List.of("kept", "lost-record", "deleted-with-finalizer", "deleted-without-finalizer")) {
+      kube.create(TestServices.loadBalancer(ns, name));
+      awaitAddress(ns, name);
+    }
+    Map<String, String> before = new HashMap<>();
+    for (V1Service s : kube.list(ns)) {
+      before.put(s.getMetadata().getName(), s.getMetadata().getAnnotations().get(KubeVipNames.ADDRESSES_ANNOTATION));
+    }
+    String lostUid = uid(ns, "lost-record");
+    String goneUid = uid(ns, "deleted-without-finalizer");
+    controller.kill();
+
+    // While no controller runs: a record is lost in NetBox, Services come and go.
+    netbox.deleteAddress(claimed(CLUSTER, ns, "lost-record", lostUid).get(0).id());
+    kube.delete(ns, "deleted-with-finalizer");
+    kube.patchService(ns, "deleted-without-finalizer", "{\"metadata\":{\"finalizers\":null}}");
+    kube.delete(ns, "deleted-without-finalizer");
+    await().atMost(WAIT).until(() -> kube.get(ns, "deleted-without-finalizer").isEmpty());
+    kube.create(TestServices.loadBalancer(ns, "late"));
+
+    controller = startController(KUBE.server(), CLUSTER);
+
+    await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "lost-record", lostUid).size() == 1);
+    assertThat(claimed(CLUSTER, ns, "lost-record", lostUid).get(0).host()).isEqualTo(before.get("lost-record"));
+    await().atMost(WAIT).until(() -> kube.get(ns, "deleted-with-finalizer").isEmpty());
+    await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "deleted-without-finalizer", goneUid).isEmpty());
+    String late = awaitAddress(ns, "late");
+    assertThat(kube.addresses(ns, "kept")).contains(before.get("kept"));
+    assertThat(kube.addresses(ns, "lost-record")).contains(before.get("lost-record"));
+    assertThat(late).isNotIn(before.get("kept"), before.get("lost-record"));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(within("10.77.0.")).hasSize(3));
+    assertThat(controller.log()).contains("released netbox records of a Service that is gone");
+  }
+
+  @Test
+  @Order(8)
+  void twoClustersOnOneNetBoxNeverShareAnAddress() throws Exception {
+    netbox.createPrefix("10.79.0.0/26");
+    String ns = namespace("nb-two");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.79.0.0/26"));
+    try (KubeApiServer second = KubeApiServer.start()) {
+      Manifests.installRbac(second.adminClient());
+      TestServices kube2 = new TestServices(second.adminClient());
+      String ns2 = second.createNamespace("nb-two");
+      kube2.setPoolKeys(Map.of("netbox-prefix-" + ns2, "10.79.0.0/26"));
+      ControllerProcess bravo = startController(second, "bravo");
+      try {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+          List<Future<?>> futures = new ArrayList<>();
+          for (int i = 0; i < 20; i++) {
+            int n = i;
+            futures.add(pool.submit(() -> kube.create(TestServices.loadBalancer(ns, "svc-" + n))));
+            futures.add(pool.submit(() -> kube2.create(TestServices.loadBalancer(ns2, "svc-" + n))));
+          }
+          for (Future<?> f : futures) {
+            f.get();
+          }
+        } finally {
+          pool.shutdown();
+        }
+        List<String> addresses = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          addresses.add(awaitAddress(kube, ns, "svc-" + i));
+          addresses.add(awaitAddress(kube2, ns2, "svc-" + i));
+        }
+        assertThat(addresses).hasSize(40).doesNotHaveDuplicates().allMatch(a -> a.startsWith("10.79.0."));
+        List<RecordedAddress> records = within("10.79.0.");
+        assertThat(records).hasSize(40);
+        assertThat(new HashSet<>(records.stream().map(RecordedAddress::host).toList())).hasSize(40);
+        assertThat(records.stream().filter(r -> r.customField("lbipam_cluster").orElse("").equals("bravo"))).hasSize(20);
+        assertThat(bravo.log()).doesNotContain(NetBoxStandIn.LEGACY_TOKEN);
+      } finally {
+        bravo.stop();
+      }
+    }
+  }
+}
