@@ -74,6 +74,10 @@ final class ControllerProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  int exitCode() {
+    return process.exitValue();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

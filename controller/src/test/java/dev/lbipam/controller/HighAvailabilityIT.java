@@ -25,6 +25,11 @@ class HighAvailabilityIT {
   @RegisterExtension static final KubeApiServerExtension KUBE = new KubeApiServerExtension();
   static final Duration WAIT = Duration.ofSeconds(180);
 
+  @org.junit.jupiter.api.BeforeAll
+  static void rbac() throws Exception {
+    Manifests.installRbac(KUBE.server().adminClient());
+  }
+
   private static Map<String, String> addressesByService(TestServices kube, String ns) throws Exception {
     Map<String, String> result = new HashMap<>();
     for (V1Service service : kube.list(ns)) {
@@ -65,7 +70,6 @@ class HighAvailabilityIT {
   @Test
   void twoReplicasWithTwoHundredConcurrentServicesNeverDuplicateEvenWhenTheLeaderDies() throws Exception {
     KubeApiServer server = KUBE.server();
-    Manifests.installRbac(server.adminClient());
     TestServices kube = new TestServices(server.adminClient());
     String ns = server.createNamespace("ha");
     kube.setPoolKeys(Map.of("cidr-" + ns, "10.40.0.0/23"));
@@ -92,6 +96,35 @@ class HighAvailabilityIT {
         String holder = leaseHolder(server);
         return holder == null || holder.isEmpty();
       });
+    }
+  }
+
+  @Test
+  void aReplicaThatLosesItsLeaseExitsInsteadOfRunningOnAsAZombie() throws Exception {
+    KubeApiServer server = KUBE.server();
+    try (ControllerProcess replica = ControllerProcess.start(server, "zombie-candidate")) {
+      await().atMost(WAIT).until(() -> "zombie-candidate".equals(leaseHolderOrNull(server)));
+      CoordinationV1Api leases = new CoordinationV1Api(server.adminClient());
+      V1Lease lease = leases.readNamespacedLease("kube-vip-cloud-controller", "kube-system").execute();
+      lease.getSpec()
+          .holderIdentity("thief")
+          .leaseDurationSeconds(3600)
+          .renewTime(java.time.OffsetDateTime.now());
+      leases.replaceNamespacedLease("kube-vip-cloud-controller", "kube-system", lease).execute();
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> !replica.isAlive());
+      assertThat(replica.exitCode()).isEqualTo(1);
+      assertThat(replica.log()).contains("lost the leader lease");
+    } finally {
+      new CoordinationV1Api(server.adminClient()).deleteNamespacedLease("kube-vip-cloud-controller", "kube-system").execute();
+    }
+  }
+
+  private static String leaseHolderOrNull(KubeApiServer server) {
+    try {
+      return leaseHolder(server);
+    } catch (Exception e) {
+      return null;
     }
   }
 
