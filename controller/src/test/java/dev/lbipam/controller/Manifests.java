@@ -68,6 +68,9 @@ final class Manifests {
       } else if (object instanceof V1ConfigMap cm) {
         core.createNamespacedConfigMap(cm.getMetadata().getNamespace(), cm).dryRun(dry).execute();
         created.add("ConfigMap/" + cm.getMetadata().getName());
+      } else if (object instanceof io.kubernetes.client.openapi.models.V1Secret secret) {
+        core.createNamespacedSecret(secret.getMetadata().getNamespace(), secret).dryRun(dry).execute();
+        created.add("Secret/" + secret.getMetadata().getName());
       } else if (object instanceof V1Deployment deployment) {
         apps.createNamespacedDeployment(deployment.getMetadata().getNamespace(), deployment).dryRun(dry).execute();
         created.add("Deployment/" + deployment.getMetadata().getName());
