@@ -22,6 +22,7 @@ import java.util.stream.Stream;
  */
 public final class RedisServer implements AutoCloseable {
   public static final String USER = "lbipam";
+  public static final String SENTINEL_USER = "sentinel";
   /** The least-privilege command list for the Redis backend, as documented in docs/redis.md. */
   public static final String ACL_COMMANDS =
       "+eval +evalsha +zrangebylex +smembers +hgetall +set +get +ping +hello +client|setname "
@@ -32,6 +33,7 @@ public final class RedisServer implements AutoCloseable {
   private final Path runDir;
   private final int port;
   private final String password = "pw-" + UUID.randomUUID();
+  private final String sentinelPassword = "sentinel-" + UUID.randomUUID();
   private final boolean tls;
   private Process process;
 
@@ -125,6 +127,14 @@ public final class RedisServer implements AutoCloseable {
     return password;
   }
 
+  String sentinelPassword() {
+    return sentinelPassword;
+  }
+
+  Path binary() {
+    return binary;
+  }
+
   /** {@code redis://127.0.0.1:port} (or {@code rediss://} with TLS), without credentials. */
   public String url() {
     return (tls ? "rediss" : "redis") + "://127.0.0.1:" + port;
@@ -174,6 +184,10 @@ public final class RedisServer implements AutoCloseable {
             "--user", "default", "off"));
     // The commands docs/redis.md tells operators to grant, and nothing more.
     command.addAll(acl);
+    // What a Sentinel needs to monitor this server (see RedisSentinel).
+    command.addAll(List.of("--user", SENTINEL_USER, "on", ">" + sentinelPassword, "allchannels", "+multi", "+slaveof",
+        "+ping", "+exec", "+subscribe", "+config|rewrite", "+role", "+publish", "+info", "+client|setname",
+        "+client|kill", "+script|kill"));
     try {
       process =
           new ProcessBuilder(command)

@@ -63,11 +63,15 @@ public final class RedisBackendFactory implements IpamBackendFactory {
     if (settings.sentinelMaster().isPresent()) {
       Set<HostAndPort> sentinels = new HashSet<>();
       settings.sentinels().forEach(s -> sentinels.add(HostAndPort.from(s)));
+      // Sentinels have credentials of their own (often none): never send them the master's.
+      DefaultJedisClientConfig.Builder sentinelConfig =
+          DefaultJedisClientConfig.builder().connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout);
+      settings.sentinelPassword().ifPresent(sentinelConfig::password);
       return RedisSentinelClient.builder()
           .masterName(settings.sentinelMaster().get())
           .sentinels(sentinels)
           .clientConfig(clientConfig)
-          .sentinelClientConfig(clientConfig)
+          .sentinelClientConfig(sentinelConfig.build())
           .build();
     }
     int port = settings.url().getPort() > 0 ? settings.url().getPort() : 6379;

@@ -23,12 +23,14 @@ public record RedisSettings(
     List<String> sentinels,
     Optional<String> username,
     Optional<String> password,
+    Optional<String> sentinelPassword,
     Optional<Path> tlsCaFile,
     Duration timeout,
     Duration gcGrace) {
 
   public static final String SECRET_USERNAME = "redis-username";
   public static final String SECRET_PASSWORD = "redis-password";
+  public static final String SECRET_SENTINEL_PASSWORD = "redis-sentinel-password";
 
   public RedisSettings {
     sentinels = List.copyOf(sentinels);
@@ -92,6 +94,7 @@ public record RedisSettings(
         sentinels,
         context.secrets().apply(SECRET_USERNAME),
         context.secrets().apply(SECRET_PASSWORD),
+        context.secrets().apply(SECRET_SENTINEL_PASSWORD),
         context.option("tls-ca-file").map(Path::of),
         timeout,
         grace);
