@@ -137,6 +137,17 @@ class NetBoxModeIT {
     kube.create(TestServices.loadBalancer(ns, "second"));
     assertThat(awaitAddress(ns, "second")).isEqualTo("10.71.0.2");
     assertThat(within("10.71.0.")).hasSize(2);
+
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.URI metrics = java.net.URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics");
+    String body = http.send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(body)
+        .contains("lbipam_backend_netbox_calls_total{operation=\"allocate\",outcome=\"ok\",}")
+        .contains("lbipam_backend_netbox_call_seconds_total{operation=\"allocate\",}")
+        .contains("lbipam_backend_netbox_circuit_state{state=\"closed\",} 1.0")
+        .contains("lbipam_backend_up 1.0")
+        .contains("lbipam_allocations_total{pool=\"netbox-prefix-" + ns + "\",}");
   }
 
   @Test
@@ -320,5 +331,48 @@ class NetBoxModeIT {
         bravo.stop();
       }
     }
+  }
+
+  @Test
+  @Order(9)
+  void theNetBoxManifestsAreValidAndKeptInStepWithTheBaseDeployment() throws Exception {
+    KubeApiServer server = KUBE.server();
+    List<Object> objects = Manifests.load("netbox/deployment.yaml", "netbox/configmap-example.yaml");
+    io.kubernetes.client.openapi.models.V1Deployment netboxDeployment = null;
+    for (Object o : objects) {
+      if (o instanceof io.kubernetes.client.openapi.models.V1ConfigMap cm) {
+        cm.getMetadata().setName("kubevip-netbox-check"); // the test's own pool ConfigMap exists already
+        assertThat(cm.getData()).containsKeys("netbox-prefix-global", "netbox-range-global");
+      }
+      if (o instanceof io.kubernetes.client.openapi.models.V1Deployment d) {
+        netboxDeployment = d;
+      }
+    }
+    assertThat(Manifests.create(server.adminClient(), objects, true)).hasSize(2);
+    io.kubernetes.client.openapi.models.V1Secret secret =
+        (io.kubernetes.client.openapi.models.V1Secret) Manifests.load("netbox/secret-example.yaml").get(0);
+    new io.kubernetes.client.openapi.apis.CoreV1Api(server.adminClient())
+        .createNamespacedSecret("kube-system", secret).dryRun("All").execute();
+    assertThat(secret.getStringData()).containsKey("netbox-token");
+
+    io.kubernetes.client.openapi.models.V1Deployment base =
+        (io.kubernetes.client.openapi.models.V1Deployment) Manifests.load("deployment.yaml").get(0);
+    var baseContainer = base.getSpec().getTemplate().getSpec().getContainers().get(0);
+    var container = netboxDeployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getImage()).isEqualTo(baseContainer.getImage());
+    assertThat(container.getArgs()).containsAll(baseContainer.getArgs()).contains("--backend=netbox")
+        .anyMatch(a -> a.startsWith("--backend-option=url=https://"));
+    assertThat(container.getEnv()).containsAll(baseContainer.getEnv()).anyMatch(e -> e.getName().equals("LBIPAM_CLUSTER_ID"));
+    assertThat(container.getReadinessProbe()).isEqualTo(baseContainer.getReadinessProbe());
+    assertThat(container.getLivenessProbe()).isEqualTo(baseContainer.getLivenessProbe());
+    assertThat(container.getResources()).isEqualTo(baseContainer.getResources());
+    assertThat(container.getSecurityContext()).isEqualTo(baseContainer.getSecurityContext());
+    assertThat(container.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/etc/lbipam/secrets") && m.getReadOnly());
+    var tokenVolume = netboxDeployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getSecret() != null).findFirst().orElseThrow();
+    assertThat(tokenVolume.getSecret().getSecretName()).isEqualTo(secret.getMetadata().getName());
+    assertThat(tokenVolume.getSecret().getItems()).singleElement()
+        .satisfies(i -> assertThat(i.getPath()).isEqualTo("netbox-token"));
+    assertThat(netboxDeployment.getSpec().getTemplate().getSpec().getSecurityContext().getFsGroup()).isEqualTo(65532L);
   }
 }

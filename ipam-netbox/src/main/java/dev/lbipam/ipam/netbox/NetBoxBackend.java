@@ -40,7 +40,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -589,7 +588,12 @@ public final class NetBoxBackend implements IpamBackend {
       return new HoldOutcome.Unavailable(problem.get());
     }
     Map<IpFamily, IpAddress> wanted = new EnumMap<>(IpFamily.class);
-    holding.addresses().forEach(a -> wanted.putIfAbsent(a.family(), a));
+    holding.addresses().stream()
+        .filter(a -> a.value().signum() != 0) // 0.0.0.0 is kube-vip's DHCP placeholder, not an address
+        .forEach(a -> wanted.putIfAbsent(a.family(), a));
+    if (wanted.isEmpty()) {
+      return new HoldOutcome.Held();
+    }
     List<Conflict> conflicts = new ArrayList<>();
     try {
       primeIfNeeded();
@@ -847,10 +851,5 @@ public final class NetBoxBackend implements IpamBackend {
   @Override
   public String toString() {
     return "NetBoxBackend[" + settings + "]";
-  }
-
-  /** For tests: run a supplier through the backend's retry policy. */
-  <T> T withRetry(Supplier<T> supplier) {
-    return retry.executeSupplier(supplier);
   }
 }

@@ -8,9 +8,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.lbipam.ipam.spi.net.AddressFormatException;
 import dev.lbipam.ipam.spi.net.IpAddress;
-import dev.lbipam.ipam.spi.net.IpFamily;
 import dev.lbipam.ipam.spi.net.IpPrefix;
 import dev.lbipam.ipam.spi.net.IpRange;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -592,15 +590,6 @@ public final class NetBoxClient implements AutoCloseable {
       case 412 -> Deletion.STALE;
       default -> throw unexpected("delete ip-address #" + id, reply, "ipam.delete_ipaddress");
     };
-  }
-
-  /** The family of an address text, for messages. */
-  static Optional<IpFamily> familyOf(String text) {
-    try {
-      return Optional.of(masked(text).address().family());
-    } catch (AddressFormatException | NumberFormatException e) {
-      return Optional.empty();
-    }
   }
 
   @Override

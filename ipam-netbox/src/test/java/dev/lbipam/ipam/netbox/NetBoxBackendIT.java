@@ -277,6 +277,10 @@ class NetBoxBackendIT {
     assertThat(backend.hold(new Holding(outside, List.of(ip("192.0.2.77")), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
     assertThat(claimedBy(outside)).singleElement().satisfies(a -> assertThat(a.address()).isEqualTo("192.0.2.77/32"));
 
+    OwnerRef dhcp = owner(cluster, "ns", "dhcp");
+    assertThat(backend.hold(new Holding(dhcp, List.of(ip("0.0.0.0")), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
+    assertThat(claimedBy(dhcp)).as("kube-vip's DHCP placeholder is not an address").isEmpty();
+
     HoldOutcome taken = backend.hold(new Holding(owner(cluster, "ns", "clash"), List.of(ip(area + "0.9")), List.of(), true));
     assertThat(taken).isInstanceOf(HoldOutcome.Conflicted.class);
     HoldOutcome.Conflict conflict = ((HoldOutcome.Conflicted) taken).conflicts().get(0);

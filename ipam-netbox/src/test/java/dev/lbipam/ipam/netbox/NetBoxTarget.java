@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -216,9 +215,5 @@ final class NetBoxTarget implements AutoCloseable {
   @Override
   public String toString() {
     return name;
-  }
-
-  static HttpUrl parseUrl(String s) {
-    return HttpUrl.get(s);
   }
 }

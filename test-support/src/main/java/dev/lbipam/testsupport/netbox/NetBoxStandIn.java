@@ -73,6 +73,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class NetBoxStandIn implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NetBoxStandIn.class);
+
+  static {
+    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle plus the
+    // client's delayed ACK adds ~40 ms to some replies. NetBox's front ends (nginx, gunicorn) set
+    // it. Read once when the JDK's server classes load, so set it before the first server.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
   /** A legacy (v1) token every stand-in accepts with all permissions. */
   public static final String LEGACY_TOKEN = "0123456789abcdef0123456789abcdef01234567";
   /** A v2 token (NetBox 4.5+ format) every stand-in accepts with all permissions. */

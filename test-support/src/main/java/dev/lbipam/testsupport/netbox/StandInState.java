@@ -634,13 +634,46 @@ final class StandInState {
   // ---------------------------------------------------------------------------------------------
   // What is free
 
-  /** The child IPs of a parent: same VRF (a global container sees every VRF), host inside. */
-  private boolean used(int family, BigInteger value, Long vrf, boolean allVrfs) {
-    List<Address> found = byHost.get(new Inet(family, value, Inet.bits(family)));
-    if (found == null) {
-      return false;
+  /**
+   * Walks the used host values of one family from {@code from} upwards, in order, yielding those
+   * that count as used for a parent in {@code vrf} (every VRF for a global container).
+   */
+  private final class UsedWalk {
+    private final java.util.Iterator<Map.Entry<Inet, List<Address>>> entries;
+    private final int family;
+    private final Long vrf;
+    private final boolean allVrfs;
+    private BigInteger next;
+
+    UsedWalk(int family, BigInteger from, Long vrf, boolean allVrfs) {
+      this.entries = byHost.tailMap(new Inet(family, from, Inet.bits(family)), true).entrySet().iterator();
+      this.family = family;
+      this.vrf = vrf;
+      this.allVrfs = allVrfs;
+      advance();
     }
-    return allVrfs || found.stream().anyMatch(a -> Objects.equals(a.vrf, vrf));
+
+    private void advance() {
+      next = null;
+      while (entries.hasNext()) {
+        Map.Entry<Inet, List<Address>> e = entries.next();
+        if (e.getKey().family() != family) {
+          return;
+        }
+        if (allVrfs || e.getValue().stream().anyMatch(a -> Objects.equals(a.vrf, vrf))) {
+          next = e.getKey().value();
+          return;
+        }
+      }
+    }
+
+    /** Whether {@code value} is used; values must be asked in ascending order. */
+    boolean used(BigInteger value) {
+      while (next != null && next.compareTo(value) < 0) {
+        advance();
+      }
+      return next != null && next.equals(value);
+    }
   }
 
   /** The lowest {@code count} free addresses of a prefix, in order (fewer when it is full). */
@@ -657,6 +690,7 @@ final class StandInState {
             .sorted(Comparator.comparing(r -> r.start.value()))
             .toList();
     boolean allVrfs = p.vrf == null && p.status.equals("container");
+    UsedWalk used = new UsedWalk(family, first, p.vrf, allVrfs);
     List<BigInteger> free = new ArrayList<>();
     BigInteger candidate = first;
     while (candidate.compareTo(last) <= 0 && free.size() < count) {
@@ -671,7 +705,7 @@ final class StandInState {
         candidate = inside.get().end.value().add(BigInteger.ONE);
         continue;
       }
-      if (!used(family, candidate, p.vrf, allVrfs)) {
+      if (!used.used(candidate)) {
         free.add(candidate);
       }
       candidate = candidate.add(BigInteger.ONE);
@@ -684,9 +718,10 @@ final class StandInState {
     if (r.markPopulated) {
       return free;
     }
+    UsedWalk used = new UsedWalk(r.start.family(), r.start.value(), r.vrf, false);
     BigInteger candidate = r.start.value();
     while (candidate.compareTo(r.end.value()) <= 0 && free.size() < count) {
-      if (!used(r.start.family(), candidate, r.vrf, false)) {
+      if (!used.used(candidate)) {
         free.add(candidate);
       }
       candidate = candidate.add(BigInteger.ONE);
