@@ -6,7 +6,7 @@
 #
 # Output goes to the console and to target/bench-jmh.txt, target/bench-jmh.json and
 # target/bench-e2e.txt. Environment:
-#   BENCH=all|jmh|e2e|redis   what to run (default all)
+#   BENCH=all|jmh|e2e|redis|netbox   what to run (default all)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
 #                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.
 # Needs the kube-apiserver and etcd binaries (dev/kube-bins/build.sh). Run it on an otherwise idle
@@ -54,4 +54,12 @@ if [ "$BENCH" = all ] || [ "$BENCH" = redis ]; then
   mvn -q -pl ipam-redis exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
     "-Dexec.args=-classpath %classpath dev.lbipam.ipam.redis.RedisClaimBenchmark 20000 2000" \
     2>&1 | tee -a target/bench-redis.txt
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = netbox ]; then
+  # Allocation latency through the NetBox backend next to the stand-in's own raw latency.
+  header | tee target/bench-netbox.txt
+  mvn -q -pl ipam-netbox exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+    "-Dexec.args=-classpath %classpath dev.lbipam.ipam.netbox.NetBoxBenchmark 2000 500" \
+    2>&1 | tee -a target/bench-netbox.txt
 fi
