@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks (docs/benchmarks.md): JMH for the ConfigMap allocator, then the end-to-end run of the
-# controller against a real kube-apiserver + etcd with N LoadBalancer Services (default 1000).
+# Benchmarks (docs/benchmarks.md): JMH for the ConfigMap allocator, the end-to-end run of the
+# controller against a real kube-apiserver + etcd with N LoadBalancer Services (default 1000),
+# Redis claims per second, and NetBox allocation latency against the stand-in.
 #
 #   dev/bench.sh [N]
 #
-# Output goes to the console and to target/bench-jmh.txt, target/bench-jmh.json and
-# target/bench-e2e.txt. Environment:
+# Output goes to the console and to target/bench-{jmh.txt,jmh.json,e2e.txt,redis.txt,netbox.txt}.
+# Environment:
 #   BENCH=all|jmh|e2e|redis|netbox   what to run (default all)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
 #                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.

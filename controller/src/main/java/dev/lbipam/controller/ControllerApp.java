@@ -109,7 +109,7 @@ public final class ControllerApp implements AutoCloseable {
     io.prometheus.client.hotspot.DefaultExports.register(registry);
     io.kubernetes.client.monitoring.Monitoring.installMetrics(writeClient);
     ServiceReconciler[] holder = new ServiceReconciler[1];
-    metrics = new Metrics(registry, backend, () -> holder[0] == null ? 0 : holder[0].waitingCount());
+    metrics = new Metrics(registry, settings.backend(), backend, () -> holder[0] == null ? 0 : holder[0].waitingCount());
     ServiceReconciler reconciler =
         new ServiceReconciler(
             settings.clusterId(),

@@ -20,7 +20,7 @@ public final class Metrics {
   final Histogram reconcileSeconds;
   final Gauge leader;
 
-  public Metrics(CollectorRegistry registry, IpamBackend backend, IntSupplier waiting) {
+  public Metrics(CollectorRegistry registry, String backendName, IpamBackend backend, IntSupplier waiting) {
     this.registry = registry;
     allocations =
         Counter.build("lbipam_allocations_total", "Addresses allocated to Services, by pool.")
@@ -57,8 +57,10 @@ public final class Metrics {
         java.util.Map<String, MetricFamilySamples> byName = new java.util.LinkedHashMap<>();
         for (dev.lbipam.ipam.spi.BackendMetric metric : backend.metrics()) {
           String name = "lbipam_backend_" + metric.name();
-          List<String> labelNames = new ArrayList<>(new java.util.TreeMap<>(metric.labels()).keySet());
-          List<String> labelValues = labelNames.stream().map(metric.labels()::get).toList();
+          java.util.TreeMap<String, String> labels = new java.util.TreeMap<>(metric.labels());
+          labels.put("backend", backendName);
+          List<String> labelNames = new ArrayList<>(labels.keySet());
+          List<String> labelValues = labelNames.stream().map(labels::get).toList();
           MetricFamilySamples family =
               byName.computeIfAbsent(
                   name,

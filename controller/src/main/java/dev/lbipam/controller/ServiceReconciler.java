@@ -55,6 +55,12 @@ public final class ServiceReconciler implements Reconciler {
   private final Metrics metrics;
   private final Map<String, OwnerRef> owners = new ConcurrentHashMap<>();
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+  /**
+   * Owners whose Service has been seen carrying its addresses (or that we wrote them onto). If such
+   * a Service later shows neither annotation nor spec address, the user removed them: kube-vip then
+   * hands out a new address, so the old holding is released first.
+   */
+  private final Set<OwnerRef> addressed = ConcurrentHashMap.newKeySet();
   // Reconciles share the read side; maintenance takes the write side so that its view of live
   // Services cannot miss an allocation made while it runs.
   private final java.util.concurrent.locks.ReentrantReadWriteLock maintenanceLock =
@@ -129,6 +135,7 @@ public final class ServiceReconciler implements Reconciler {
       boolean awaitingAllocation = ServiceDecider.decide(snapshot, scope) instanceof Decision.Allocate;
       List<IpAddress> held = awaitingAllocation ? List.of() : ServiceDecider.heldLeniently(snapshot);
       if (!held.isEmpty() && !snapshot.deleting()) {
+        addressed.add(owner);
         HoldOutcome outcome = backend.hold(new Holding(owner, held, snapshot.ports(), scope.handles(snapshot)));
         if (outcome instanceof HoldOutcome.Conflicted conflicted) {
           conflicted.conflicts().forEach(c -> events.warning(snapshot, EventReason.AddressInUse, c.message()));
@@ -216,6 +223,7 @@ public final class ServiceReconciler implements Reconciler {
     OwnerRef owner = ownerOf(snapshot);
     OwnerRef previous = owners.put(key, owner);
     if (previous != null && !previous.equals(owner)) {
+      addressed.remove(previous);
       backend.release(previous);
     }
     Decision decision = ServiceDecider.decide(snapshot, scope);
@@ -240,8 +248,11 @@ public final class ServiceReconciler implements Reconciler {
   private Result notOurs(ServiceSnapshot service, OwnerRef owner, Decision.NotOurs decision) throws ApiException {
     waiting.remove(service.key());
     if (decision.held().isEmpty()) {
+      addressed.remove(owner);
       backend.release(owner);
     } else {
+      // If it later becomes ours without an annotation, these are not its addresses to keep.
+      addressed.add(owner);
       backend.hold(new Holding(owner, decision.held(), service.ports(), false));
     }
     if (decision.removeFinalizer()) {
@@ -256,6 +267,7 @@ public final class ServiceReconciler implements Reconciler {
 
   private Result release(ServiceSnapshot service, OwnerRef owner, Decision.Release decision) throws ApiException {
     waiting.remove(service.key());
+    addressed.remove(owner);
     if (decision.removeFinalizer()) {
       events.normal(service, EventReason.DeletingLoadBalancer, "Deleting load balancer");
     }
@@ -275,6 +287,7 @@ public final class ServiceReconciler implements Reconciler {
   private Result keep(ServiceSnapshot service, OwnerRef owner, Optional<List<IpAddress>> adopt, boolean adopting)
       throws ApiException {
     waiting.remove(service.key());
+    addressed.add(owner);
     HoldOutcome held =
         backend.hold(new Holding(owner, ServiceDecider.heldLeniently(service), service.ports(), true));
     if (held instanceof HoldOutcome.Conflicted conflicted) {
@@ -308,6 +321,10 @@ public final class ServiceReconciler implements Reconciler {
   }
 
   private Result allocate(ServiceSnapshot service, OwnerRef owner) throws ApiException {
+    if (addressed.remove(owner)) {
+      LOG.info("addresses removed from the service; releasing them and allocating anew");
+      backend.release(owner);
+    }
     boolean firstTry = !waiting.contains(service.key());
     if (firstTry) {
       events.normal(service, EventReason.EnsuringLoadBalancer, "Ensuring load balancer");
@@ -335,6 +352,7 @@ public final class ServiceReconciler implements Reconciler {
       return new Result(true);
     }
     waiting.remove(service.key());
+    addressed.add(owner);
     String addresses = allocated.addresses().stream().map(IpAddress::toString).reduce((a, b) -> a + "," + b).orElse("");
     metrics.allocations.labels(allocated.pool()).inc();
     allocated.notes().forEach(note -> LOG.warn("allocation note=\"{}\"", note));
@@ -372,6 +390,7 @@ public final class ServiceReconciler implements Reconciler {
     events.forget(key);
     OwnerRef owner = owners.remove(key);
     if (owner != null) {
+      addressed.remove(owner);
       backend.release(owner);
       requeueWaiting();
     }

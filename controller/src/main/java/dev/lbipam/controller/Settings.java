@@ -96,6 +96,10 @@ public record Settings(
     Duration lease = or(flags.leaseDuration(), Duration.ofSeconds(15));
     Duration renew = or(flags.renewDeadline(), Duration.ofSeconds(10));
     Duration retry = or(flags.retryPeriod(), Duration.ofSeconds(2));
+    Duration maintenance = or(flags.maintenanceInterval(), Duration.ofSeconds(30));
+    if (maintenance.isNegative() || maintenance.isZero()) {
+      problems.add("--maintenance-interval must be positive");
+    }
     if (renew.compareTo(lease) >= 0 || retry.compareTo(renew) >= 0) {
       problems.add("leader election needs retry-period < renew-deadline < lease-duration");
     }
@@ -125,7 +129,7 @@ public record Settings(
         lease,
         renew,
         retry,
-        or(flags.maintenanceInterval(), Duration.ofSeconds(30)),
+        maintenance,
         options);
   }
 

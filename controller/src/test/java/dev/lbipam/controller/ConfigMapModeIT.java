@@ -209,6 +209,24 @@ class ConfigMapModeIT {
   }
 
   @Test
+  void anAddressSurvivesPoolEditsAndIsReplacedOnlyWhenTheUserRemovesIt() throws Exception {
+    String ns = namespace("renew");
+    kube.setPoolKeys(Map.of("cidr-" + ns, "10.31.0.0/29"));
+    kube.create(TestServices.loadBalancer(ns, "svc"));
+    assertThat(awaitAddress(ns, "svc")).isEqualTo("10.31.0.1");
+
+    kube.setPoolKeys(Map.of("cidr-" + ns, "10.31.1.0/29"));
+    kube.create(TestServices.loadBalancer(ns, "probe"));
+    assertThat(awaitAddress(ns, "probe")).isEqualTo("10.31.1.1");
+    assertThat(kube.addresses(ns, "svc")).contains("10.31.0.1");
+
+    kube.patchService(ns, "svc",
+        "{\"metadata\":{\"annotations\":{\"kube-vip.io/loadbalancerIPs\":null}},\"spec\":{\"loadBalancerIP\":null}}");
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "svc").filter(a -> !a.equals("10.31.0.1")).isPresent());
+    assertThat(kube.addresses(ns, "svc")).contains("10.31.1.2");
+  }
+
+  @Test
   void metricsReportPoolsLeadershipAndAllocations() throws Exception {
     String ns = namespace("metrics");
     kube.setPoolKeys(Map.of("cidr-" + ns, "10.30.0.0/24,fd00:30::/64"));

@@ -66,34 +66,31 @@ class ManifestIT {
 
   @Test
   void everyManifestPassesServerSideValidation() throws Exception {
-    assertThat(Manifests.create(KUBE.server().adminClient(), Manifests.load("redis/secret.yaml"), true))
-        .containsExactly("Secret/lbipam-redis");
     assertThat(validated)
         .contains("ServiceAccount/kube-vip-cloud-controller", "ClusterRole/lbipam-controller", "Role/lbipam-controller",
             "Deployment/lbipam-controller", "ConfigMap/kubevip");
   }
 
   @Test
-  void theRedisOverlayPatchesTheDeploymentIntoAValidOne() throws Exception {
+  void theRedisVariantIsValidAndInStepWithTheBaseDeployment() throws Exception {
     ApiClient admin = KUBE.server().adminClient();
-    io.kubernetes.client.openapi.apis.AppsV1Api apps = new io.kubernetes.client.openapi.apis.AppsV1Api(admin);
-    try {
-      apps.readNamespacedDeployment("lbipam-controller", "kube-system").execute();
-    } catch (ApiException e) {
-      Manifests.create(admin, Manifests.load("deployment.yaml"), false);
-    }
-    String patch = java.nio.file.Files.readString(Manifests.directory().resolve("redis/deployment-patch.yaml"));
-    String json = new com.google.gson.Gson().toJson((Object) new org.yaml.snakeyaml.Yaml().load(patch));
-    io.kubernetes.client.openapi.models.V1Deployment patched =
-        PatchUtils.patch(
-            io.kubernetes.client.openapi.models.V1Deployment.class,
-            () -> apps.patchNamespacedDeployment("lbipam-controller", "kube-system", new V1Patch(json)).dryRun("All").buildCall(null),
-            V1Patch.PATCH_FORMAT_STRATEGIC_MERGE_PATCH,
-            admin);
-    var container = patched.getSpec().getTemplate().getSpec().getContainers().get(0);
+    List<Object> redis = Manifests.load("redis/deployment.yaml", "redis/secret-example.yaml");
+    assertThat(Manifests.create(admin, redis, true)).containsExactly("Deployment/lbipam-controller", "Secret/lbipam-redis");
+    var base = (io.kubernetes.client.openapi.models.V1Deployment) Manifests.load("deployment.yaml").get(0);
+    var variant = (io.kubernetes.client.openapi.models.V1Deployment) redis.get(0);
+    var pod = variant.getSpec().getTemplate().getSpec();
+    var container = pod.getContainers().get(0);
     assertThat(container.getArgs()).contains("--backend=redis");
     assertThat(container.getVolumeMounts()).extracting(m -> m.getMountPath()).contains("/tmp", "/etc/lbipam/secrets");
-    assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(65532L);
+    // Everything but the backend arguments and the credentials follows the base Deployment.
+    var baseContainer = base.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getImage()).isEqualTo(baseContainer.getImage());
+    assertThat(container.getSecurityContext()).isEqualTo(baseContainer.getSecurityContext());
+    assertThat(container.getResources()).isEqualTo(baseContainer.getResources());
+    assertThat(container.getReadinessProbe()).isEqualTo(baseContainer.getReadinessProbe());
+    assertThat(container.getEnv()).isEqualTo(baseContainer.getEnv());
+    assertThat(variant.getSpec().getReplicas()).isEqualTo(base.getSpec().getReplicas());
   }
 
   @Test

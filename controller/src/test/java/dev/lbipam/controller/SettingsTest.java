@@ -90,6 +90,14 @@ class SettingsTest {
   }
 
   @Test
+  void aZeroMaintenanceIntervalIsRefused() {
+    Settings.Flags flags =
+        new Settings.Flags(null, null, null, null, null, null, null, null, null, null, "me", null, null, null, null, null, null,
+            java.time.Duration.ZERO, null);
+    assertThatThrownBy(() -> Settings.resolve(flags, Map.of())).hasMessageContaining("--maintenance-interval");
+  }
+
+  @Test
   void everyProblemIsReportedAtOnce() {
     Settings.Flags flags =
         new Settings.Flags(null, null, null, null, null, "maybe", null, null, null, null, "me", null, null, 0, null, null, null, null, List.of("novalue"));

@@ -28,6 +28,8 @@ public record RedisSettings(
     Duration timeout,
     Duration gcGrace) {
 
+  static final List<String> KNOWN_OPTIONS =
+      List.of("url", "key-prefix", "address-space", "timeout", "gc-grace", "sentinels", "sentinel-master", "tls-ca-file");
   public static final String SECRET_USERNAME = "redis-username";
   public static final String SECRET_PASSWORD = "redis-password";
   public static final String SECRET_SENTINEL_PASSWORD = "redis-sentinel-password";
@@ -39,6 +41,11 @@ public record RedisSettings(
   /** Reads and validates every option, reporting all problems at once. */
   public static RedisSettings from(BackendContext context) {
     List<String> problems = new ArrayList<>();
+    for (String key : context.options().keySet()) {
+      if (!KNOWN_OPTIONS.contains(key)) {
+        problems.add("unknown option \"" + key + "\" (known: " + KNOWN_OPTIONS + ")");
+      }
+    }
     String clusterId = context.clusterId().trim();
     if (clusterId.isEmpty()) {
       problems.add("redis mode needs a unique cluster id: set --cluster-id or LBIPAM_CLUSTER_ID");

@@ -31,6 +31,12 @@ class RedisSettingsTest {
   }
 
   @Test
+  void aMistypedOptionIsRefusedByName() {
+    assertThatThrownBy(() -> RedisSettings.from(context("c1", Map.of("url", "redis://h:1", "gc-grase", "PT1M"))))
+        .hasMessageContaining("unknown option \"gc-grase\"");
+  }
+
+  @Test
   void reportsEveryProblemAtOnce() {
     assertThatThrownBy(() -> RedisSettings.from(context("", Map.of("url", "http://x", "timeout", "2s", "address-space", "a{b}"))))
         .hasMessageContaining("cluster id")
