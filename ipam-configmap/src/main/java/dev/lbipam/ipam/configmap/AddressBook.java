@@ -168,4 +168,25 @@ public final class AddressBook {
     Set<PortKey> seen = new HashSet<>(a);
     return b.stream().noneMatch(seen::contains);
   }
+
+  /** Size and use of every pool of the configuration in each family, as this book sees them. */
+  public static List<dev.lbipam.ipam.spi.PoolStats> poolStats(KubeVipConfig config, AddressBook book) {
+    List<dev.lbipam.ipam.spi.PoolStats> stats = new ArrayList<>();
+    for (Pool pool : config.pools().values()) {
+      for (dev.lbipam.ipam.spi.net.IpFamily family : dev.lbipam.ipam.spi.net.IpFamily.values()) {
+        List<IpRange> blocks = pool.blocks(family);
+        if (blocks.isEmpty()) {
+          continue;
+        }
+        java.math.BigInteger size = java.math.BigInteger.ZERO;
+        long used = 0;
+        for (IpRange block : blocks) {
+          size = size.add(KubeVipAllocatable.INSTANCE.countAllocatable(block));
+          used += book.usedWithin(block);
+        }
+        stats.add(new dev.lbipam.ipam.spi.PoolStats(pool.key(), family, size, used));
+      }
+    }
+    return stats;
+  }
 }

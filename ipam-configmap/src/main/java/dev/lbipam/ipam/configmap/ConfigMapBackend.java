@@ -9,10 +9,6 @@ import dev.lbipam.ipam.spi.Holding;
 import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.PoolStats;
-import dev.lbipam.ipam.spi.net.IpFamily;
-import dev.lbipam.ipam.spi.net.IpRange;
-import java.math.BigInteger;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -64,23 +60,7 @@ public final class ConfigMapBackend implements IpamBackend {
 
   @Override
   public synchronized List<PoolStats> poolStats() {
-    List<PoolStats> stats = new ArrayList<>();
-    for (Pool pool : config.pools().values()) {
-      for (IpFamily family : IpFamily.values()) {
-        List<IpRange> blocks = pool.blocks(family);
-        if (blocks.isEmpty()) {
-          continue;
-        }
-        BigInteger size = BigInteger.ZERO;
-        long used = 0;
-        for (IpRange block : blocks) {
-          size = size.add(KubeVipAllocatable.INSTANCE.countAllocatable(block));
-          used += book.usedWithin(block);
-        }
-        stats.add(new PoolStats(pool.key(), family, size, used));
-      }
-    }
-    return stats;
+    return AddressBook.poolStats(config, book);
   }
 
   @Override

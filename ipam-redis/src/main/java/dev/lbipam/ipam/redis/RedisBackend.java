@@ -2,9 +2,7 @@ package dev.lbipam.ipam.redis;
 
 import dev.lbipam.ipam.configmap.AddressBook;
 import dev.lbipam.ipam.configmap.Allocator;
-import dev.lbipam.ipam.configmap.KubeVipAllocatable;
 import dev.lbipam.ipam.configmap.KubeVipConfig;
-import dev.lbipam.ipam.configmap.Pool;
 import dev.lbipam.ipam.redis.ClaimStore.ClaimResult;
 import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.AllocationRequest;
@@ -19,10 +17,8 @@ import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.PoolStats;
 import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
-import dev.lbipam.ipam.spi.net.IpFamily;
 import dev.lbipam.ipam.spi.net.IpRange;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.math.BigInteger;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -317,23 +313,7 @@ public final class RedisBackend implements IpamBackend {
 
   @Override
   public synchronized List<PoolStats> poolStats() {
-    List<PoolStats> stats = new ArrayList<>();
-    for (Pool pool : config.pools().values()) {
-      for (IpFamily family : IpFamily.values()) {
-        List<IpRange> blocks = pool.blocks(family);
-        if (blocks.isEmpty()) {
-          continue;
-        }
-        BigInteger size = BigInteger.ZERO;
-        long used = 0;
-        for (IpRange block : blocks) {
-          size = size.add(KubeVipAllocatable.INSTANCE.countAllocatable(block));
-          used += book.usedWithin(block);
-        }
-        stats.add(new PoolStats(pool.key(), family, size, used));
-      }
-    }
-    return stats;
+    return AddressBook.poolStats(config, book);
   }
 
   /** Marks up to a window of claims that follow a lost address, in its block, as foreign. */
