@@ -143,9 +143,9 @@ class NetBoxModeIT {
     String body = http.send(java.net.http.HttpRequest.newBuilder(metrics).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     assertThat(body)
-        .contains("lbipam_backend_netbox_calls_total{operation=\"allocate\",outcome=\"ok\",}")
-        .contains("lbipam_backend_netbox_call_seconds_total{operation=\"allocate\",}")
-        .contains("lbipam_backend_netbox_circuit_state{state=\"closed\",} 1.0")
+        .contains("lbipam_backend_netbox_calls_total{backend=\"netbox\",operation=\"allocate\",outcome=\"ok\",}")
+        .contains("lbipam_backend_netbox_call_seconds_total{backend=\"netbox\",operation=\"allocate\",}")
+        .contains("lbipam_backend_netbox_circuit_state{backend=\"netbox\",state=\"closed\",} 1.0")
         .contains("lbipam_backend_up 1.0")
         .contains("lbipam_allocations_total{pool=\"netbox-prefix-" + ns + "\",}");
   }
