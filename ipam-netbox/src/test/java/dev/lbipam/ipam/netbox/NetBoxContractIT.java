@@ -2,7 +2,6 @@ package dev.lbipam.ipam.netbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.google.gson.JsonObject;
 import dev.lbipam.ipam.spi.OwnerRef;
@@ -349,7 +348,15 @@ class NetBoxContractIT {
 
       NetBoxRecord b = ((NetBoxClient.Allocation.Created) client.allocate(pool, element(settings, claim(cluster, "d2", IpFamily.IPV4)))).record();
       Optional<String> etag = client.getAddress(b.id()).orElseThrow().getValue();
-      assumeThat(etag).as("ETag support (NetBox 4.6+)").isPresent();
+      if (target.isStandIn()) {
+        assertThat(etag).as("the stand-in sends ETags, as NetBox 4.6+ does").isPresent();
+      }
+      if (etag.isEmpty()) {
+        // An older real NetBox sends no ETag: the delete is then unconditional, which the first half
+        // of this test already proved. Nothing is skipped; there is no precondition to test.
+        assertThat(client.deleteAddress(b.id(), etag)).isEqualTo(NetBoxClient.Deletion.DELETED);
+        return;
+      }
       target.raw("PATCH", "/api/ipam/ip-addresses/" + b.id() + "/", Map.of("description", "changed by someone"));
       assertThat(client.deleteAddress(b.id(), etag)).isEqualTo(NetBoxClient.Deletion.STALE);
       assertThat(client.getAddress(b.id())).isPresent();
