@@ -1,15 +1,20 @@
 package dev.lbipam.controller;
 
+import dev.lbipam.ipam.spi.BackendMetric;
 import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.PoolStats;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
+import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.Gauge;
 import io.prometheus.client.GaugeMetricFamily;
 import io.prometheus.client.Histogram;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.IntSupplier;
 
 /** The controller's own Prometheus metrics, in a registry it owns. */
@@ -54,10 +59,10 @@ public final class Metrics {
         all.add(
             new GaugeMetricFamily(
                 "lbipam_backend_up", "1 when the IPAM backend reports itself healthy.", backend.health().available() ? 1 : 0));
-        java.util.Map<String, MetricFamilySamples> byName = new java.util.LinkedHashMap<>();
-        for (dev.lbipam.ipam.spi.BackendMetric metric : backend.metrics()) {
+        Map<String, MetricFamilySamples> byName = new LinkedHashMap<>();
+        for (BackendMetric metric : backend.metrics()) {
           String name = "lbipam_backend_" + metric.name();
-          java.util.TreeMap<String, String> labels = new java.util.TreeMap<>(metric.labels());
+          TreeMap<String, String> labels = new TreeMap<>(metric.labels());
           labels.put("backend", backendName);
           List<String> labelNames = new ArrayList<>(labels.keySet());
           List<String> labelValues = labelNames.stream().map(labels::get).toList();
@@ -65,9 +70,9 @@ public final class Metrics {
               byName.computeIfAbsent(
                   name,
                   n -> metric.counter()
-                      ? new io.prometheus.client.CounterMetricFamily(n, metric.help(), labelNames)
+                      ? new CounterMetricFamily(n, metric.help(), labelNames)
                       : new GaugeMetricFamily(n, metric.help(), labelNames));
-          if (family instanceof io.prometheus.client.CounterMetricFamily counter) {
+          if (family instanceof CounterMetricFamily counter) {
             counter.addMetric(labelValues, metric.value());
           } else {
             ((GaugeMetricFamily) family).addMetric(labelValues, metric.value());

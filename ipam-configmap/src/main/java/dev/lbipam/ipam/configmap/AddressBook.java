@@ -3,10 +3,13 @@ package dev.lbipam.ipam.configmap;
 import dev.lbipam.ipam.spi.HoldOutcome.Conflict;
 import dev.lbipam.ipam.spi.Holding;
 import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.PoolStats;
 import dev.lbipam.ipam.spi.PortKey;
 import dev.lbipam.ipam.spi.net.FreeAddressIndex;
 import dev.lbipam.ipam.spi.net.IpAddress;
+import dev.lbipam.ipam.spi.net.IpFamily;
 import dev.lbipam.ipam.spi.net.IpRange;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -170,21 +173,21 @@ public final class AddressBook {
   }
 
   /** Size and use of every pool of the configuration in each family, as this book sees them. */
-  public static List<dev.lbipam.ipam.spi.PoolStats> poolStats(KubeVipConfig config, AddressBook book) {
-    List<dev.lbipam.ipam.spi.PoolStats> stats = new ArrayList<>();
+  public List<PoolStats> poolStats(KubeVipConfig config) {
+    List<PoolStats> stats = new ArrayList<>();
     for (Pool pool : config.pools().values()) {
-      for (dev.lbipam.ipam.spi.net.IpFamily family : dev.lbipam.ipam.spi.net.IpFamily.values()) {
+      for (IpFamily family : IpFamily.values()) {
         List<IpRange> blocks = pool.blocks(family);
         if (blocks.isEmpty()) {
           continue;
         }
-        java.math.BigInteger size = java.math.BigInteger.ZERO;
+        BigInteger size = BigInteger.ZERO;
         long used = 0;
         for (IpRange block : blocks) {
           size = size.add(KubeVipAllocatable.INSTANCE.countAllocatable(block));
-          used += book.usedWithin(block);
+          used += index.usedWithin(block);
         }
-        stats.add(new dev.lbipam.ipam.spi.PoolStats(pool.key(), family, size, used));
+        stats.add(new PoolStats(pool.key(), family, size, used));
       }
     }
     return stats;

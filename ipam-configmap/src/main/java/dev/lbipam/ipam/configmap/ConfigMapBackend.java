@@ -60,7 +60,7 @@ public final class ConfigMapBackend implements IpamBackend {
 
   @Override
   public synchronized List<PoolStats> poolStats() {
-    return AddressBook.poolStats(config, book);
+    return book.poolStats(config);
   }
 
   @Override

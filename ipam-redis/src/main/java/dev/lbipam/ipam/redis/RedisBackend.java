@@ -313,7 +313,7 @@ public final class RedisBackend implements IpamBackend {
 
   @Override
   public synchronized List<PoolStats> poolStats() {
-    return AddressBook.poolStats(config, book);
+    return book.poolStats(config);
   }
 
   /** Marks up to a window of claims that follow a lost address, in its block, as foreign. */
