@@ -405,6 +405,8 @@ public final class ServiceReconciler implements Reconciler {
       LOG.warn("pool configmap missing namespace={} name={}", configMapNamespace, configMapName);
     }
     List<ConfigProblem> problems = backend.configure(data);
+    LOG.info("pool configuration applied configmap={}/{} resourceVersion={} problems={}", configMapNamespace,
+        configMapName, configMap == null ? "-" : configMap.getMetadata().getResourceVersion(), problems.size());
     for (ConfigProblem problem : problems) {
       LOG.warn("invalid pool configuration configmap={}/{} key={} value=\"{}\" problem=\"{}\"",
           configMapNamespace, configMapName, problem.key(), problem.value(), problem.problem());

@@ -46,6 +46,15 @@ class ConfigMapModeIT {
     }
   }
 
+  /**
+   * Sets pool keys and waits until the controller has applied that version of the ConfigMap, so a
+   * Service created next cannot race the ConfigMap watch.
+   */
+  private static void pools(Map<String, String> keys) throws Exception {
+    String version = kube.setPoolKeys(keys);
+    await().atMost(WAIT).until(() -> controller.log().contains("resourceVersion=" + version + " problems="));
+  }
+
   private static String namespace(String prefix) {
     return KUBE.server().createNamespace(prefix);
   }
@@ -61,7 +70,7 @@ class ConfigMapModeIT {
   @Test
   void allocatesTheLowestAddressAndWritesWhatKubeVipWrites() throws Exception {
     String ns = namespace("basic");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.20.0.0/29", "interface-" + ns, "eth7"));
+    pools(Map.of("cidr-" + ns, "10.20.0.0/29", "interface-" + ns, "eth7"));
     kube.create(TestServices.loadBalancer(ns, "web"));
 
     assertThat(awaitAddress(ns, "web")).isEqualTo("10.20.0.1");
@@ -79,7 +88,7 @@ class ConfigMapModeIT {
   @Test
   void dualStackRequireAndPreferWithOneFamilyExhausted() throws Exception {
     String ns = namespace("dual");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.21.0.1/32,fd00:21::/127"));
+    pools(Map.of("cidr-" + ns, "10.21.0.1/32,fd00:21::/127"));
     kube.create(TestServices.dualStack(TestServices.loadBalancer(ns, "require-a"), "RequireDualStack", "IPv6", "IPv4"));
     assertThat(awaitAddress(ns, "require-a")).isEqualTo("fd00:21::,10.21.0.1");
     assertThat(kube.get(ns, "require-a").orElseThrow().getSpec().getLoadBalancerIP()).isEqualTo("fd00:21::");
@@ -95,7 +104,7 @@ class ConfigMapModeIT {
   @Test
   void sharingComparesProtocolAndPort() throws Exception {
     String ns = namespace("share");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.22.0.1/32", "allow-share-" + ns, "true"));
+    pools(Map.of("cidr-" + ns, "10.22.0.1/32", "allow-share-" + ns, "true"));
     kube.create(TestServices.withPorts(TestServices.loadBalancer(ns, "dns-tcp"), new Port("TCP", 53)));
     assertThat(awaitAddress(ns, "dns-tcp")).isEqualTo("10.22.0.1");
 
@@ -111,7 +120,7 @@ class ConfigMapModeIT {
   void globalCidrBeatsNamespaceRangeAndNamespaceCidrBeatsGlobal() throws Exception {
     String rangeNs = namespace("prec-range");
     String cidrNs = namespace("prec-cidr");
-    kube.setPoolKeys(Map.of("range-" + rangeNs, "10.23.0.10-10.23.0.20", "cidr-" + cidrNs, "10.23.1.0/30"));
+    pools(Map.of("range-" + rangeNs, "10.23.0.10-10.23.0.20", "cidr-" + cidrNs, "10.23.1.0/30"));
     kube.create(TestServices.loadBalancer(rangeNs, "svc"));
     kube.create(TestServices.loadBalancer(cidrNs, "svc"));
     assertThat(awaitAddress(rangeNs, "svc")).startsWith("10.99.0.");
@@ -121,7 +130,7 @@ class ConfigMapModeIT {
   @Test
   void staticAddressesViaSpecAndAnnotationCountAsUsed() throws Exception {
     String ns = namespace("static");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.24.0.0/29"));
+    pools(Map.of("cidr-" + ns, "10.24.0.0/29"));
     V1Service viaSpec = TestServices.loadBalancer(ns, "via-spec");
     viaSpec.getSpec().setLoadBalancerIP("10.24.0.1");
     kube.create(viaSpec);
@@ -138,13 +147,13 @@ class ConfigMapModeIT {
   @Test
   void aConfigMapEditUnblocksAWaitingService() throws Exception {
     String ns = namespace("unblock");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.25.0.1/32"));
+    pools(Map.of("cidr-" + ns, "10.25.0.1/32"));
     kube.create(TestServices.loadBalancer(ns, "first"));
     assertThat(awaitAddress(ns, "first")).isEqualTo("10.25.0.1");
     kube.create(TestServices.loadBalancer(ns, "waiting"));
     awaitEvent(ns, "waiting", "Warning", "PoolExhausted", "no addresses available");
 
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.25.0.1/32, 10.25.0.2/32"));
+    pools(Map.of("cidr-" + ns, "10.25.0.1/32, 10.25.0.2/32"));
     assertThat(awaitAddress(ns, "waiting")).isEqualTo("10.25.0.2");
     assertThat(kube.addresses(ns, "first")).contains("10.25.0.1");
   }
@@ -156,7 +165,7 @@ class ConfigMapModeIT {
     Map<String, String> keys = new HashMap<>();
     keys.put("cidr-" + bad, "10.26.0.0/33");
     keys.put("cidr-" + good, "10.26.1.0/30");
-    kube.setPoolKeys(keys);
+    pools(keys);
     kube.create(TestServices.loadBalancer(bad, "svc"));
     kube.create(TestServices.loadBalancer(good, "svc"));
     assertThat(awaitAddress(good, "svc")).isEqualTo("10.26.1.1");
@@ -169,7 +178,7 @@ class ConfigMapModeIT {
   @Test
   void deletingAServiceReleasesItsAddressForTheNextOne() throws Exception {
     String ns = namespace("release");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.27.0.1/32"));
+    pools(Map.of("cidr-" + ns, "10.27.0.1/32"));
     kube.create(TestServices.loadBalancer(ns, "old"));
     assertThat(awaitAddress(ns, "old")).isEqualTo("10.27.0.1");
     kube.create(TestServices.loadBalancer(ns, "new"));
@@ -184,7 +193,7 @@ class ConfigMapModeIT {
   @Test
   void aMalformedAnnotationGetsAWarningAndHarmsNobodyElse() throws Exception {
     String ns = namespace("badanno");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.28.0.0/30"));
+    pools(Map.of("cidr-" + ns, "10.28.0.0/30"));
     V1Service broken = TestServices.loadBalancer(ns, "broken");
     broken.getMetadata().putAnnotationsItem("kube-vip.io/loadbalancerIPs", "10.28.0.300");
     kube.create(broken);
@@ -196,7 +205,7 @@ class ConfigMapModeIT {
   @Test
   void aServiceOfAnotherClassIsNotTouchedButItsAddressCounts() throws Exception {
     String ns = namespace("class");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.29.0.0/30"));
+    pools(Map.of("cidr-" + ns, "10.29.0.0/30"));
     V1Service foreign = TestServices.loadBalancer(ns, "foreign");
     foreign.getSpec().setLoadBalancerClass("example.com/other");
     foreign.getMetadata().putAnnotationsItem("kube-vip.io/loadbalancerIPs", "10.29.0.1");
@@ -211,11 +220,11 @@ class ConfigMapModeIT {
   @Test
   void anAddressSurvivesPoolEditsAndIsReplacedOnlyWhenTheUserRemovesIt() throws Exception {
     String ns = namespace("renew");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.31.0.0/29"));
+    pools(Map.of("cidr-" + ns, "10.31.0.0/29"));
     kube.create(TestServices.loadBalancer(ns, "svc"));
     assertThat(awaitAddress(ns, "svc")).isEqualTo("10.31.0.1");
 
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.31.1.0/29"));
+    pools(Map.of("cidr-" + ns, "10.31.1.0/29"));
     kube.create(TestServices.loadBalancer(ns, "probe"));
     assertThat(awaitAddress(ns, "probe")).isEqualTo("10.31.1.1");
     assertThat(kube.addresses(ns, "svc")).contains("10.31.0.1");
@@ -229,7 +238,7 @@ class ConfigMapModeIT {
   @Test
   void metricsReportPoolsLeadershipAndAllocations() throws Exception {
     String ns = namespace("metrics");
-    kube.setPoolKeys(Map.of("cidr-" + ns, "10.30.0.0/24,fd00:30::/64"));
+    pools(Map.of("cidr-" + ns, "10.30.0.0/24,fd00:30::/64"));
     kube.create(TestServices.loadBalancer(ns, "svc"));
     awaitAddress(ns, "svc");
     HttpClient http = HttpClient.newHttpClient();

@@ -93,8 +93,11 @@ final class TestServices {
             && e.getMessage() != null && e.getMessage().contains(messagePart));
   }
 
-  /** Creates or merges keys into the pool ConfigMap (a null value deletes the key). */
-  void setPoolKeys(Map<String, String> keys) throws ApiException {
+  /**
+   * Creates or merges keys into the pool ConfigMap (a null value deletes the key). Returns the
+   * ConfigMap's new resourceVersion.
+   */
+  String setPoolKeys(Map<String, String> keys) throws ApiException {
     try {
       core.readNamespacedConfigMap("kubevip", "kube-system").execute();
     } catch (ApiException e) {
@@ -107,11 +110,13 @@ final class TestServices {
     }
     Map<String, Object> patch = Map.of("data", new HashMap<>(keys));
     String json = new com.google.gson.GsonBuilder().serializeNulls().create().toJson(patch);
-    PatchUtils.patch(
-        V1ConfigMap.class,
-        () -> core.patchNamespacedConfigMap("kubevip", "kube-system", new V1Patch(json)).buildCall(null),
-        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
-        admin);
+    V1ConfigMap patched =
+        PatchUtils.patch(
+            V1ConfigMap.class,
+            () -> core.patchNamespacedConfigMap("kubevip", "kube-system", new V1Patch(json)).buildCall(null),
+            V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+            admin);
+    return patched.getMetadata().getResourceVersion();
   }
 
   void patchService(String namespace, String name, String json) throws ApiException {
