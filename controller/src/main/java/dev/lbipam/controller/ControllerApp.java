@@ -10,7 +10,12 @@ import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.kubernetes.client.informer.ResourceEventHandler;
+import io.kubernetes.client.openapi.apis.NetworkingV1Api;
+import io.kubernetes.client.openapi.models.V1IPAddress;
+import io.kubernetes.client.openapi.models.V1IPAddressList;
 import io.kubernetes.client.extended.workqueue.DefaultRateLimitingQueue;
 import io.kubernetes.client.extended.workqueue.RateLimitingQueue;
 import io.kubernetes.client.informer.SharedIndexInformer;
@@ -56,6 +61,8 @@ public final class ControllerApp implements AutoCloseable {
   private LeaderElector elector;
   private Metrics metrics;
   private java.util.concurrent.ScheduledExecutorService maintenance;
+  private LeaseFence fence;
+  private final AtomicBoolean fencedOff = new AtomicBoolean();
 
   public ControllerApp(Settings settings, Runnable onFatal) {
     this.settings = settings;
@@ -63,12 +70,29 @@ public final class ControllerApp implements AutoCloseable {
   }
 
   public void start() throws IOException {
+    fence =
+        settings.leaderElect()
+            ? LeaseFence.forLease(settings.renewDeadline(), () -> {
+                if (metrics != null) {
+                  metrics.leader.set(0);
+                }
+                fencedOff.set(true);
+                fatal("the leader lease may have expired (no renewal within " + settings.renewDeadline()
+                    + "); stopped writing");
+              })
+            : LeaseFence.open();
     ApiClient writeClient = client(Duration.ofSeconds(30));
+    writeClient.setHttpClient(writeClient.getHttpClient().newBuilder().addNetworkInterceptor(fence.interceptor()).build());
     ApiClient watchClient = client(Duration.ZERO);
+    AddressClaims claims = settings.addressClaims() ? new AddressClaims(writeClient) : AddressClaims.disabled();
+    if (settings.addressClaims()) {
+      checkClaimsApi(writeClient);
+    }
     backend =
         BackendLoader.create(
             settings.backend(),
-            new BackendContext(settings.clusterId(), settings.backendOptions(), ControllerApp::readSecret));
+            new BackendContext(settings.clusterId(), settings.backendOptions(), ControllerApp::readSecret,
+                settings.maintenanceInterval()));
     LOG.info("starting backend={} cluster={} configmap={}/{} loadBalancerClassOnly={} class={} identity={}",
         settings.backend(), settings.clusterId(), settings.configMapNamespace(), settings.configMapName(),
         settings.loadBalancerClassOnly(), settings.loadBalancerClassName(), settings.identity());
@@ -100,6 +124,41 @@ public final class ControllerApp implements AutoCloseable {
             V1ConfigMap.class,
             V1ConfigMapList.class,
             0);
+    SharedIndexInformer<V1IPAddress> claimInformer = null;
+    if (settings.addressClaims()) {
+      NetworkingV1Api watchNetworking = new NetworkingV1Api(watchClient);
+      claimInformer =
+          factory.sharedIndexInformerFor(
+              params ->
+                  watchNetworking
+                      .listIPAddress()
+                      .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
+                      .resourceVersion(params.resourceVersion)
+                      .watch(params.watch)
+                      .timeoutSeconds(params.timeoutSeconds)
+                      .buildCall(null),
+              V1IPAddress.class,
+              V1IPAddressList.class,
+              0);
+      claimInformer.addEventHandler(
+          new ResourceEventHandler<V1IPAddress>() {
+            @Override
+            public void onAdd(V1IPAddress object) {
+              claims.observed(object);
+            }
+
+            @Override
+            public void onUpdate(V1IPAddress oldObject, V1IPAddress newObject) {
+              claims.observed(newObject);
+            }
+
+            @Override
+            public void onDelete(V1IPAddress object, boolean finalStateUnknown) {
+              claims.observedDeleted(object);
+            }
+          });
+    }
+    SharedIndexInformer<V1IPAddress> claimsSynced = claimInformer;
 
     broadcaster = new LegacyEventBroadcaster(new CoreV1Api(writeClient));
     EventRecorder recorder = broadcaster.newRecorder(new V1EventSource().component("kube-vip-cloud-provider"));
@@ -121,7 +180,10 @@ public final class ControllerApp implements AutoCloseable {
             settings.configMapName(),
             writeClient,
             new Events(recorder),
-            metrics);
+            metrics,
+            claims,
+            fence,
+            settings.claimGcGrace());
     holder[0] = reconciler;
 
     RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
@@ -138,13 +200,19 @@ public final class ControllerApp implements AutoCloseable {
                         .build())
             .withReadyFunc(
                 () -> {
-                  if (!serviceInformer.hasSynced() || !configMapInformer.hasSynced()) {
+                  if (!serviceInformer.hasSynced() || !configMapInformer.hasSynced()
+                      || (claimsSynced != null && !claimsSynced.hasSynced())) {
                     return false;
                   }
-                  reconciler.indexExistingServices();
-                  return true;
+                  try {
+                    reconciler.indexExistingServices();
+                    return true;
+                  } catch (RuntimeException e) {
+                    LOG.warn("start-up indexing failed, will try again error=\"{}\"", e.getMessage());
+                    return false;
+                  }
                 })
-            .withReadyTimeout(Duration.ofMinutes(5))
+            .withReadyTimeout(Duration.ofMinutes(15))
             .withWorkerCount(settings.workers())
             .withReconciler(reconciler)
             .build();
@@ -156,7 +224,7 @@ public final class ControllerApp implements AutoCloseable {
             settings.httpPort(),
             new CollectorRegistry[] {registry, CollectorRegistry.defaultRegistry},
             () -> !stopping.get(),
-            () -> !stopping.get() && backend.health().available());
+            () -> !stopping.get() && !fencedOff.get() && backend.health().available());
     LOG.info("http listening port={}", http.port());
 
     maintenance =
@@ -168,6 +236,7 @@ public final class ControllerApp implements AutoCloseable {
             });
     Runnable lead =
         () -> {
+          fence.startLeading();
           metrics.leader.set(1);
           LOG.info("leading; starting informers and workers");
           long every = settings.maintenanceInterval().toMillis();
@@ -178,7 +247,8 @@ public final class ControllerApp implements AutoCloseable {
           }
         };
     if (settings.leaderElect()) {
-      LeaseLock lock = new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), writeClient);
+      Lock lock =
+          fence.wrap(new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), writeClient));
       elector =
           new LeaderElector(
               new LeaderElectionConfig(lock, settings.leaseDuration(), settings.renewDeadline(), settings.retryPeriod()));
@@ -262,7 +332,25 @@ public final class ControllerApp implements AutoCloseable {
     }
     client.setHttpClient(
         client.getHttpClient().newBuilder().readTimeout(readTimeout).connectTimeout(Duration.ofSeconds(10)).build());
+    // Tells the replicas apart in the API server's audit log.
+    client.setUserAgent("lbipam/" + settings.identity());
     return client;
+  }
+
+  /** Fails start-up with a clear message when the cluster cannot hold our address claims. */
+  private static void checkClaimsApi(ApiClient client) {
+    try {
+      new NetworkingV1Api(client).listIPAddress().limit(1).execute();
+    } catch (io.kubernetes.client.openapi.ApiException e) {
+      String why =
+          switch (e.getCode()) {
+            case 404 -> "the API server does not serve networking.k8s.io/v1 IPAddress (Kubernetes 1.33 or later does);"
+                + " upgrade, or run with --address-claims=false (then only leader election guards against duplicates)";
+            case 403 -> "the ServiceAccount may not list networking.k8s.io ipaddresses: apply manifest/rbac.yaml";
+            default -> "listing networking.k8s.io/v1 IPAddress failed with HTTP " + e.getCode();
+          };
+      throw new IllegalStateException(why, e);
+    }
   }
 
   /** Secrets come from files under /etc/lbipam/secrets/NAME or env LBIPAM_SECRET_NAME. */

@@ -6,6 +6,17 @@ import java.util.List;
 /** What to do with one Service; produced by {@link ServiceDecider}, carried out by the reconciler. */
 public sealed interface Decision {
 
+  /** The addresses the Service names itself (annotation or spec) and keeps: they get claims. */
+  default List<IpAddress> pinned() {
+    if (this instanceof Keep keep) {
+      return keep.addresses();
+    }
+    if (this instanceof Adopt adopt) {
+      return adopt.addresses();
+    }
+    return List.of();
+  }
+
   /** Not ours (wrong type or class): only count what it holds, and drop our finalizer if present. */
   record NotOurs(List<IpAddress> held, boolean removeFinalizer) implements Decision {}
 

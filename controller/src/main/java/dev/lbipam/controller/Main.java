@@ -79,6 +79,14 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--backend-option", description = "key=value passed to the backend; repeatable")
   List<String> backendOptions;
 
+  @Option(names = "--address-claims", arity = "1",
+      description = "claim every address as a networking.k8s.io/v1 IPAddress before writing it (default true; needs Kubernetes 1.33+)")
+  Boolean addressClaims;
+
+  @Option(names = "--claim-gc-grace",
+      description = "how long a claim no Service needs is kept before it is deleted, ISO-8601 (default PT60S)")
+  Duration claimGcGrace;
+
   public static void main(String[] args) {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
@@ -97,7 +105,7 @@ public final class Main implements Callable<Integer> {
               new Settings.Flags(kubeconfig, backend, clusterId, configMapNamespace, configMapName,
                   enableLoadBalancerClass, loadBalancerClassName, leaderElect, leaseNamespace, leaseName, identity,
                   bindAddress, httpPort, workers, leaseDuration, renewDeadline, retryPeriod, maintenanceInterval,
-                  backendOptions),
+                  backendOptions, addressClaims, claimGcGrace),
               System.getenv());
     } catch (Settings.InvalidSettingsException e) {
       LOG.error("invalid settings: {}", e.getMessage());

@@ -24,6 +24,9 @@ public final class Metrics {
   final Counter failures;
   final Histogram reconcileSeconds;
   final Gauge leader;
+  final Counter claimConflicts;
+  final Counter claimsReleased;
+  final Gauge claims;
 
   public Metrics(CollectorRegistry registry, String backendName, IpamBackend backend, IntSupplier waiting) {
     this.registry = registry;
@@ -40,6 +43,15 @@ public final class Metrics {
             .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .register(registry);
     leader = Gauge.build("lbipam_leader", "1 while this replica holds the leader Lease.").register(registry);
+    claimConflicts =
+        Counter.build("lbipam_claim_conflicts_total",
+                "Addresses the backend offered that the API server showed claimed by another Service.")
+            .register(registry);
+    claimsReleased =
+        Counter.build("lbipam_claims_released_total", "Address claims (IPAddress objects) released, by reason.")
+            .labelNames("reason")
+            .register(registry);
+    claims = Gauge.build("lbipam_claims", "Address claims (IPAddress objects) of this controller known.").register(registry);
     new Collector() {
       @Override
       public List<MetricFamilySamples> collect() {

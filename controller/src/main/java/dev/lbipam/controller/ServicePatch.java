@@ -42,6 +42,12 @@ public final class ServicePatch {
       if (!service.specLoadBalancerIp().equals(Optional.of(first)) && !adoptLegacy) {
         spec.addProperty("loadBalancerIP", first);
       }
+    } else {
+      // Spaces around entries are accepted, and taken out so that the data plane reads the value.
+      service.addressesAnnotation()
+          .map(ServicePatch::trimEntries)
+          .filter(trimmed -> !trimmed.equals(service.addressesAnnotation().get()))
+          .ifPresent(trimmed -> annotations.addProperty(KubeVipNames.ADDRESSES_ANNOTATION, trimmed));
     }
     serviceInterface.ifPresent(
         name -> {
@@ -65,6 +71,10 @@ public final class ServicePatch {
       metadata.add("annotations", annotations);
     }
     return Optional.of(wrap(service, metadata, spec));
+  }
+
+  static String trimEntries(String list) {
+    return java.util.Arrays.stream(list.split(",", -1)).map(String::trim).collect(Collectors.joining(","));
   }
 
   /** Removes our finalizer; empty when it is not there. */

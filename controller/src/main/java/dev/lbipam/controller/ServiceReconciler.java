@@ -1,5 +1,6 @@
 package dev.lbipam.controller;
 
+import dev.lbipam.controller.AddressClaims.Outcome;
 import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.AllocationRequest;
 import dev.lbipam.ipam.spi.ConfigProblem;
@@ -23,24 +24,36 @@ import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.util.PatchUtils;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Reads a Service, projects it, decides, acts on the backend, writes the Service, and maps the
- * outcome to a {@link Result}. The pool ConfigMap arrives as a special request.
+ * Reads a Service, projects it, decides, acts on the backend, claims the addresses in the API
+ * server, writes the Service, and maps the outcome to a {@link Result}. The pool ConfigMap arrives
+ * as a special request.
+ *
+ * <p>No address is written onto a Service before the API server holds a claim for it naming that
+ * Service (ADR 0008): the in-memory view decides, the claim makes the decision exclusive.
  */
 public final class ServiceReconciler implements Reconciler {
   static final Request CONFIG_REQUEST = new Request("", "#pool-config");
   private static final Logger LOG = LoggerFactory.getLogger(ServiceReconciler.class);
   private static final Duration WAIT_FOR_CHANGE = Duration.ofMinutes(5);
+  private static final int MAX_CLAIM_RACES = 16;
+  private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
 
   private final String clusterId;
   private final ServiceDecider.Scope scope;
@@ -53,7 +66,18 @@ public final class ServiceReconciler implements Reconciler {
   private final CoreV1Api api;
   private final Events events;
   private final Metrics metrics;
+  private final AddressClaims claims;
+  private final LeaseFence fence;
+  private final long claimGraceNanos;
   private final Map<String, OwnerRef> owners = new ConcurrentHashMap<>();
+  /**
+   * Addresses claimed in the API server that no Service we index shows (a claim written by another
+   * replica just before its patch, or an orphan awaiting GC), held in the backend by a stand-in
+   * owner so that it is not offered again. Keyed by claim name.
+   */
+  private final Map<String, StandIn> standIns = new ConcurrentHashMap<>();
+  /** When each (claim, holder uid) was first seen without a Service that needs it. */
+  private final Map<String, Long> staleSince = new HashMap<>();
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
   /**
    * Owners whose Service has been seen carrying its addresses (or that we wrote them onto). If such
@@ -80,7 +104,10 @@ public final class ServiceReconciler implements Reconciler {
       String configMapName,
       ApiClient apiClient,
       Events events,
-      Metrics metrics) {
+      Metrics metrics,
+      AddressClaims claims,
+      LeaseFence fence,
+      Duration claimGrace) {
     this.clusterId = clusterId;
     this.scope = scope;
     this.backend = backend;
@@ -92,7 +119,13 @@ public final class ServiceReconciler implements Reconciler {
     this.api = new CoreV1Api(apiClient);
     this.events = events;
     this.metrics = metrics;
+    this.claims = claims;
+    this.fence = fence;
+    this.claimGraceNanos = claimGrace.toNanos();
   }
+
+  /** A stand-in owner holding a claimed address in the backend, and the uids the claim names. */
+  private record StandIn(OwnerRef owner, Set<String> holderUids) {}
 
   void attach(WorkQueue<Request> workQueue) {
     this.queue = workQueue;
@@ -100,10 +133,6 @@ public final class ServiceReconciler implements Reconciler {
 
   public int waitingCount() {
     return waiting.size();
-  }
-
-  public boolean indexed() {
-    return indexed;
   }
 
   /**
@@ -118,9 +147,44 @@ public final class ServiceReconciler implements Reconciler {
     Set<OwnerRef> live = new HashSet<>();
     int holders = holdAll(live);
     List<OwnerRef> released = backend.retainOnly(live);
-    LOG.info("indexed existing services services={} holding={} released={}", live.size(), holders, released.size());
+    syncStandIns();
+    int claimed = claimEveryShownAddress();
+    LOG.info("indexed existing services services={} holding={} released={} claims={} claimedNow={}", live.size(),
+        holders, released.size(), claims.size(), claimed);
     indexed = true;
   }
+
+  /**
+   * Start-up, before any allocation: every address a Service of ours shows gets its claim, so that
+   * a cluster run by kube-vip-cloud-provider or lbipam 0.1 is protected from the first decision on.
+   * Idempotent; in parallel, since a first upgrade creates one object per Service.
+   */
+  private int claimEveryShownAddress() {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> futures = new ArrayList<>();
+      for (V1Service service : services.list()) {
+        ServiceSnapshot snapshot = ServiceSnapshot.of(service);
+        List<IpAddress> addresses = ServiceDecider.decide(snapshot, scope).pinned();
+        if (!addresses.isEmpty()) {
+          futures.add(pool.submit(() -> claimShown(snapshot, addresses)));
+        }
+      }
+      int created = 0;
+      for (Future<Integer> future : futures) {
+        created += future.get();
+      }
+      return created;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while claiming existing addresses", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("claiming existing addresses failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
 
   /** Records every address every Service in the cache holds; fills {@code live} with all owners. */
   private int holdAll(Set<OwnerRef> live) {
@@ -134,11 +198,13 @@ public final class ServiceReconciler implements Reconciler {
       // status still shows is stale (kube-vip semantics: removing both means "give me a new one").
       boolean awaitingAllocation = ServiceDecider.decide(snapshot, scope) instanceof Decision.Allocate;
       List<IpAddress> held = awaitingAllocation ? List.of() : ServiceDecider.heldLeniently(snapshot);
-      if (!held.isEmpty() && !snapshot.deleting()) {
+      if (!held.isEmpty()) {
         addressed.add(owner);
         HoldOutcome outcome = backend.hold(new Holding(owner, held, snapshot.ports(), scope.handles(snapshot)));
         if (outcome instanceof HoldOutcome.Conflicted conflicted) {
-          conflicted.conflicts().forEach(c -> events.warning(snapshot, EventReason.AddressInUse, c.message()));
+          conflicted.conflicts().forEach(c -> warnBoth(snapshot, c));
+        } else if (outcome instanceof HoldOutcome.Unavailable unavailable) {
+          LOG.warn("backend could not record a holding service={} error=\"{}\"", snapshot.key(), unavailable.message());
         }
         holders++;
       }
@@ -148,8 +214,8 @@ public final class ServiceReconciler implements Reconciler {
 
   /**
    * Periodic work once indexed: re-assert every holding when the backend lost its state, release
-   * holdings of Services that are gone (the backend applies its own grace period), and retry the
-   * waiting Services when the backend comes back.
+   * holdings of Services that are gone (the backend applies its own grace period), retry the
+   * waiting Services when the backend comes back, and (outside the lock) garbage-collect claims.
    */
   public void maintain() {
     if (!indexed) {
@@ -168,9 +234,13 @@ public final class ServiceReconciler implements Reconciler {
           live.add(ownerOf(ServiceSnapshot.of(service)));
         }
       }
+      standIns.values().forEach(standIn -> live.add(standIn.owner()));
       List<OwnerRef> released = backend.retainOnly(live);
       if (!released.isEmpty()) {
         LOG.info("released holdings of deleted services count={}", released.size());
+        requeueWaiting();
+      }
+      if (syncStandIns() > 0) {
         requeueWaiting();
       }
       boolean up = backend.health().available();
@@ -183,6 +253,116 @@ public final class ServiceReconciler implements Reconciler {
       LOG.warn("maintenance failed error=\"{}\"", e.toString());
     } finally {
       maintenanceLock.writeLock().unlock();
+    }
+    backend.maintain();
+    collectClaims();
+    metrics.claims.set(claims.size());
+  }
+
+  /**
+   * Holds every claimed address that no indexed Service shows under a stand-in owner, and drops the
+   * stand-ins whose claim is gone or whose Service now shows the address itself. Memory only.
+   *
+   * @return how many stand-ins were dropped (addresses that may be free again)
+   */
+  private int syncStandIns() {
+    int dropped = 0;
+    for (Map.Entry<String, StandIn> entry : List.copyOf(standIns.entrySet())) {
+      Optional<AddressClaim> claim = claims.get(IpAddress.parse(entry.getKey()));
+      if (claim.isEmpty() || shownByAHolder(claim.get())) {
+        standIns.remove(entry.getKey());
+        backend.release(entry.getValue().owner());
+        dropped++;
+      }
+    }
+    for (AddressClaim claim : claims.all()) {
+      if (!standIns.containsKey(claim.name()) && !shownByAHolder(claim)) {
+        standIn(claim);
+      }
+    }
+    return dropped;
+  }
+
+  private boolean shownByAHolder(AddressClaim claim) {
+    IpAddress address = IpAddress.parse(claim.name());
+    for (AddressClaim.Holder holder : claim.holders()) {
+      V1Service service = services.namespace(holder.namespace()).get(holder.name());
+      if (service != null) {
+        ServiceSnapshot snapshot = ServiceSnapshot.of(service);
+        if (snapshot.uid().equals(holder.uid())
+            && ServiceDecider.heldLeniently(snapshot).stream().anyMatch(a -> a.unmapped().equals(address))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Makes the backend count a claimed address as used until the claim's Service shows it. */
+  private void standIn(AddressClaim claim) {
+    AddressClaim.Holder first = claim.holders().isEmpty() ? null : claim.holders().get(0);
+    OwnerRef owner =
+        first == null
+            ? new OwnerRef(clusterId, "", claim.describeHolder(), "claim/" + claim.name())
+            : new OwnerRef(clusterId, first.namespace(), first.name(), "claim/" + claim.name());
+    Set<String> uids = new HashSet<>();
+    claim.holders().forEach(h -> uids.add(h.uid()));
+    if (standIns.putIfAbsent(claim.name(), new StandIn(owner, uids)) == null) {
+      backend.hold(new Holding(owner, List.of(IpAddress.parse(claim.name())), List.of(), false));
+    }
+  }
+
+  /** The Service now shows (or is about to show) these addresses itself: drop their stand-ins. */
+  private void dropStandIns(String uid, List<IpAddress> addresses) {
+    for (IpAddress address : addresses) {
+      String name = AddressClaim.nameOf(address);
+      StandIn standIn = standIns.get(name);
+      if (standIn != null && standIn.holderUids().contains(uid) && standIns.remove(name, standIn)) {
+        backend.release(standIn.owner());
+      }
+    }
+  }
+
+  /**
+   * Frees claims whose Service is gone or has moved on (ClaimRules.holderState), once that has
+   * been true for the grace period; rereads claims of others (e.g. ClusterIPs) to see them go.
+   * Runs outside every lock: each write carries a resourceVersion precondition.
+   */
+  private void collectClaims() {
+    long now = System.nanoTime();
+    Set<String> seen = new HashSet<>();
+    for (AddressClaim claim : claims.all()) {
+      IpAddress address = IpAddress.parse(claim.name());
+      try {
+        if (!claim.isOurs()) {
+          claims.refresh(address);
+          continue;
+        }
+        for (AddressClaim.Holder holder : claim.holders()) {
+          String key = claim.name() + "|" + holder.uid();
+          V1Service service = services.namespace(holder.namespace()).get(holder.name());
+          ClaimRules.HolderState state =
+              ClaimRules.holderState(holder, address, Optional.ofNullable(service).map(ServiceSnapshot::of), scope);
+          if (state == ClaimRules.HolderState.LIVE) {
+            continue;
+          }
+          seen.add(key);
+          long since;
+          synchronized (staleSince) {
+            since = staleSince.computeIfAbsent(key, k -> now);
+          }
+          if (now - since >= claimGraceNanos) {
+            claims.release(address, holder.uid());
+            metrics.claimsReleased.labels(state == ClaimRules.HolderState.GONE ? "service_gone" : "service_moved_on").inc();
+            LOG.info("released orphaned claim address={} holder={} state={}", claim.name(), holder.key(), state);
+          }
+        }
+      } catch (ApiException | RuntimeException e) {
+        LOG.warn("claim garbage collection postponed address={} error=\"{}\"", claim.name(), e.getMessage());
+      }
+    }
+    synchronized (staleSince) {
+      staleSince.keySet().retainAll(seen);
     }
   }
 
@@ -198,6 +378,7 @@ public final class ServiceReconciler implements Reconciler {
     MDC.put("service", key);
     maintenanceLock.readLock().lock();
     try {
+      fence.check();
       return reconcileService(request, key);
     } catch (IpamException e) {
       LOG.warn("backend failure retryable={} error=\"{}\"", e.retryable(), e.getMessage());
@@ -206,6 +387,9 @@ public final class ServiceReconciler implements Reconciler {
     } catch (ApiException e) {
       LOG.warn("api call failed code={} error=\"{}\"", e.getCode(), e.getMessage());
       return new Result(true);
+    } catch (LeaseFence.FencedOffException e) {
+      LOG.warn("not writing: {}", e.getMessage());
+      return new Result(true, Duration.ofSeconds(5));
     } finally {
       maintenanceLock.readLock().unlock();
       metrics.reconcileSeconds.observe((System.nanoTime() - start) / 1e9);
@@ -213,7 +397,7 @@ public final class ServiceReconciler implements Reconciler {
     }
   }
 
-  private Result reconcileService(Request request, String key) throws ApiException {
+  private Result reconcileService(Request request, String key) throws ApiException, LeaseFence.FencedOffException {
     V1Service service = services.namespace(request.getNamespace()).get(request.getName());
     if (service == null) {
       forget(key);
@@ -225,6 +409,7 @@ public final class ServiceReconciler implements Reconciler {
     if (previous != null && !previous.equals(owner)) {
       addressed.remove(previous);
       backend.release(previous);
+      claims.releaseAll(previous.uid());
     }
     Decision decision = ServiceDecider.decide(snapshot, scope);
     if (decision instanceof Decision.NotOurs notOurs) {
@@ -233,11 +418,11 @@ public final class ServiceReconciler implements Reconciler {
     if (decision instanceof Decision.Release release) {
       return release(snapshot, owner, release);
     }
-    if (decision instanceof Decision.Keep) {
-      return keep(snapshot, owner, Optional.empty(), false);
+    if (decision instanceof Decision.Keep keep) {
+      return keep(snapshot, owner, keep.addresses(), Optional.empty(), false);
     }
     if (decision instanceof Decision.Adopt adopt) {
-      return keep(snapshot, owner, Optional.of(adopt.addresses()), true);
+      return keep(snapshot, owner, adopt.addresses(), Optional.of(adopt.addresses()), true);
     }
     if (decision instanceof Decision.Invalid invalid) {
       return invalid(snapshot, owner, invalid);
@@ -255,6 +440,8 @@ public final class ServiceReconciler implements Reconciler {
       addressed.add(owner);
       backend.hold(new Holding(owner, decision.held(), service.ports(), false));
     }
+    // No longer ours: what it still shows counts as used, but it holds no claim of ours.
+    claims.releaseAll(owner.uid());
     if (decision.removeFinalizer()) {
       Optional<String> patch = ServicePatch.removeFinalizer(service);
       if (patch.isPresent() && !patch(service, patch.get())) {
@@ -265,40 +452,44 @@ public final class ServiceReconciler implements Reconciler {
     return new Result(false);
   }
 
+  /**
+   * Deletion: our finalizer goes; the addresses stay held (and claimed) for as long as the Service
+   * exists, since it shows them until then (other finalizers may keep it for a while). They are
+   * released when the Service is gone ({@link #forget}).
+   */
   private Result release(ServiceSnapshot service, OwnerRef owner, Decision.Release decision) throws ApiException {
     waiting.remove(service.key());
-    addressed.remove(owner);
     if (decision.removeFinalizer()) {
       events.normal(service, EventReason.DeletingLoadBalancer, "Deleting load balancer");
-    }
-    backend.release(owner);
-    requeueWaiting();
-    if (decision.removeFinalizer()) {
       Optional<String> patch = ServicePatch.removeFinalizer(service);
       if (patch.isPresent() && !patch(service, patch.get())) {
         return new Result(true);
       }
       events.normal(service, EventReason.DeletedLoadBalancer, "Deleted load balancer");
-      LOG.info("released addresses on deletion");
+      LOG.info("finalizer removed; the addresses are released once the service is gone");
     }
     return new Result(false);
   }
 
-  private Result keep(ServiceSnapshot service, OwnerRef owner, Optional<List<IpAddress>> adopt, boolean adopting)
-      throws ApiException {
+  private Result keep(
+      ServiceSnapshot service, OwnerRef owner, List<IpAddress> named, Optional<List<IpAddress>> adopt, boolean adopting)
+      throws ApiException, LeaseFence.FencedOffException {
     waiting.remove(service.key());
     addressed.add(owner);
+    dropStandIns(owner.uid(), named);
+    fence.check();
     HoldOutcome held =
         backend.hold(new Holding(owner, ServiceDecider.heldLeniently(service), service.ports(), true));
     if (held instanceof HoldOutcome.Conflicted conflicted) {
       for (HoldOutcome.Conflict conflict : conflicted.conflicts()) {
         LOG.warn("address clash address={} other={}", conflict.address(), conflict.otherOwner().key());
-        events.warning(service, EventReason.AddressInUse, conflict.message());
+        warnBoth(service, conflict);
       }
     } else if (held instanceof HoldOutcome.Unavailable unavailable) {
       events.warning(service, EventReason.BackendUnavailable, unavailable.message());
       return new Result(true);
     }
+    claimShown(service, named);
     Optional<String> patch = ServicePatch.ensure(service, adopt, Optional.empty(), adopting);
     if (patch.isPresent() && !patch(service, patch.get())) {
       return new Result(true);
@@ -306,49 +497,105 @@ public final class ServiceReconciler implements Reconciler {
     return new Result(false);
   }
 
+  /**
+   * Claims addresses a Service names itself. The address stays on the Service whatever the outcome
+   * (an address is never moved); a clash is reported to the user.
+   *
+   * @return how many claims this call created or joined
+   */
+  private int claimShown(ServiceSnapshot service, List<IpAddress> addresses) throws ApiException {
+    int created = 0;
+    for (IpAddress address : addresses) {
+      if (address.equals(DHCP)) {
+        continue;
+      }
+      boolean had = claims.get(address).map(c -> c.heldBy(service.uid())).orElse(false);
+      Outcome outcome = claims.claim(address, holderOf(service), true);
+      if (outcome instanceof Outcome.Taken taken) {
+        String message = "address " + address + " is also claimed by " + taken.by()
+            + " (kubectl get ipaddress " + AddressClaim.nameOf(address) + "); it is not moved: resolve the clash";
+        LOG.warn("address clash address={} claimedBy=\"{}\"", address, taken.by());
+        events.warning(service, EventReason.AddressInUse, message);
+      } else if (!had) {
+        created++;
+      }
+    }
+    return created;
+  }
+
+  /** Both sides of a clash hear of it, when the other side is a Service in this cluster. */
+  private void warnBoth(ServiceSnapshot service, HoldOutcome.Conflict conflict) {
+    events.warning(service, EventReason.AddressInUse, conflict.message());
+    OwnerRef other = conflict.otherOwner();
+    if (!other.clusterId().equals(clusterId) || other.uid().startsWith("claim/")) {
+      return;
+    }
+    V1Service otherService = services.namespace(other.namespace()).get(other.name());
+    if (otherService != null) {
+      events.warning(ServiceSnapshot.of(otherService), EventReason.AddressInUse,
+          "address " + conflict.address() + " is also held by Service " + service.key() + " and their ports clash");
+    }
+  }
+
   private Result invalid(ServiceSnapshot service, OwnerRef owner, Decision.Invalid invalid) {
     waiting.remove(service.key());
     if (!invalid.stillHeld().isEmpty()) {
       backend.hold(new Holding(owner, invalid.stillHeld(), service.ports(), true));
     }
-    LOG.warn("invalid {} value=\"{}\" problem=\"{}\"", invalid.field(), invalid.value(), invalid.problem());
+    String value = LogText.cap(invalid.value());
+    LOG.warn("invalid {} value=\"{}\" problem=\"{}\"", invalid.field(), value, LogText.cap(invalid.problem()));
     events.warning(
         service,
         EventReason.InvalidAnnotation,
-        "invalid " + invalid.field() + " value \"" + invalid.value() + "\": " + invalid.problem());
+        "invalid " + invalid.field() + " value \"" + value + "\": " + LogText.cap(invalid.problem()));
     metrics.failures.labels(RejectReason.INVALID_REQUEST.name()).inc();
     return new Result(false);
   }
 
-  private Result allocate(ServiceSnapshot service, OwnerRef owner) throws ApiException {
+  private Result allocate(ServiceSnapshot service, OwnerRef owner) throws ApiException, LeaseFence.FencedOffException {
     if (addressed.remove(owner)) {
       LOG.info("addresses removed from the service; releasing them and allocating anew");
       backend.release(owner);
+      claims.releaseAll(owner.uid());
+    } else {
+      List<IpAddress> unwritten = claims.addressesOf(owner.uid());
+      if (!unwritten.isEmpty()) {
+        // Claimed for this Service but never written (a crash, or another replica between claim
+        // and patch): the Service gets those addresses, so the claim is never orphaned.
+        dropStandIns(owner.uid(), unwritten);
+        HoldOutcome held = backend.hold(new Holding(owner, unwritten, service.ports(), true));
+        if (held instanceof HoldOutcome.Unavailable unavailable) {
+          events.warning(service, EventReason.BackendUnavailable, unavailable.message());
+          return new Result(true);
+        }
+        LOG.info("reusing addresses claimed earlier addresses={}", unwritten);
+      }
     }
     boolean firstTry = !waiting.contains(service.key());
     if (firstTry) {
       events.normal(service, EventReason.EnsuringLoadBalancer, "Ensuring load balancer");
     }
-    AllocationOutcome outcome =
-        backend.allocate(new AllocationRequest(owner, service.ipFamilies(), service.policy(), service.ports()));
-    if (outcome instanceof AllocationOutcome.Rejected rejected) {
-      waiting.add(service.key());
-      metrics.failures.labels(rejected.reason().name()).inc();
-      LOG.warn("allocation failed reason={} message=\"{}\"", rejected.reason(), rejected.message());
-      String message = rejected.message();
-      if (rejected.reason() == RejectReason.NO_POOL && !configMapPresent) {
-        message = "pool ConfigMap " + configMapNamespace + "/" + configMapName + " not found: " + message;
+    AllocationOutcome.Allocated allocated = null;
+    for (int attempt = 0; allocated == null; attempt++) {
+      if (attempt == MAX_CLAIM_RACES) {
+        LOG.warn("every address offered was claimed elsewhere; retrying later attempts={}", attempt);
+        return new Result(true);
       }
-      events.warning(service, EventReason.of(rejected.reason()), message);
-      return rejected.reason() == RejectReason.BACKEND_UNAVAILABLE
-          ? new Result(true)
-          : new Result(true, WAIT_FOR_CHANGE);
+      fence.check();
+      AllocationOutcome outcome =
+          backend.allocate(new AllocationRequest(owner, service.ipFamilies(), service.policy(), service.ports()));
+      if (outcome instanceof AllocationOutcome.Rejected rejected) {
+        return rejected(service, rejected);
+      }
+      allocated = (AllocationOutcome.Allocated) outcome;
+      if (!claimAllocated(service, owner, allocated)) {
+        allocated = null;
+      }
     }
-    AllocationOutcome.Allocated allocated = (AllocationOutcome.Allocated) outcome;
     Optional<String> patch =
         ServicePatch.ensure(service, Optional.of(allocated.addresses()), allocated.serviceInterface(), false);
     if (patch.isPresent() && !patch(service, patch.get())) {
-      // Stale: decide again from fresh state; the backend keeps the addresses for this owner.
+      // Stale: decide again from fresh state; the backend and the claims keep the addresses.
       return new Result(true);
     }
     waiting.remove(service.key());
@@ -359,6 +606,55 @@ public final class ServiceReconciler implements Reconciler {
     LOG.info("allocated addresses={} pool={}", addresses, allocated.pool());
     events.normal(service, EventReason.EnsuredLoadBalancer, "Assigned " + addresses + " from " + allocated.pool());
     return new Result(false);
+  }
+
+  /**
+   * Claims each allocated address for the Service. If the API server shows one claimed by another
+   * Service, the allocation is undone, the address is held by a stand-in, and false tells the
+   * caller to decide again.
+   */
+  private boolean claimAllocated(ServiceSnapshot service, OwnerRef owner, AllocationOutcome.Allocated allocated)
+      throws ApiException {
+    List<IpAddress> claimedNow = new ArrayList<>();
+    for (IpAddress address : allocated.addresses()) {
+      if (address.equals(DHCP)) {
+        continue;
+      }
+      boolean had = claims.get(address).map(c -> c.heldBy(owner.uid())).orElse(false);
+      Outcome outcome = claims.claim(address, holderOf(service), allocated.shared().contains(address));
+      if (outcome instanceof Outcome.Taken taken) {
+        metrics.claimConflicts.inc();
+        LOG.info("address claimed elsewhere; deciding again address={} claimedBy=\"{}\"", address, taken.by());
+        backend.release(owner);
+        for (IpAddress mine : claimedNow) {
+          claims.release(mine, owner.uid());
+        }
+        claims.get(address).ifPresent(this::standIn);
+        return false;
+      }
+      if (!had) {
+        claimedNow.add(address);
+      }
+    }
+    return true;
+  }
+
+  private Result rejected(ServiceSnapshot service, AllocationOutcome.Rejected rejected) {
+    waiting.add(service.key());
+    metrics.failures.labels(rejected.reason().name()).inc();
+    LOG.warn("allocation failed reason={} message=\"{}\"", rejected.reason(), LogText.cap(rejected.message()));
+    String message = rejected.message();
+    if (rejected.reason() == RejectReason.NO_POOL && !configMapPresent) {
+      message = "pool ConfigMap " + configMapNamespace + "/" + configMapName + " not found: " + message;
+    }
+    events.warning(service, EventReason.of(rejected.reason()), LogText.cap(message));
+    return rejected.reason() == RejectReason.BACKEND_UNAVAILABLE
+        ? new Result(true)
+        : new Result(true, WAIT_FOR_CHANGE);
+  }
+
+  private static AddressClaim.Holder holderOf(ServiceSnapshot service) {
+    return new AddressClaim.Holder(service.namespace(), service.name(), service.uid(), service.ports());
   }
 
   /** Applies a merge patch; false on 409 (stale, requeue). A 404 means the Service is gone. */
@@ -385,13 +681,15 @@ public final class ServiceReconciler implements Reconciler {
     }
   }
 
-  private void forget(String key) {
+  private void forget(String key) throws ApiException {
     waiting.remove(key);
     events.forget(key);
-    OwnerRef owner = owners.remove(key);
+    OwnerRef owner = owners.get(key);
     if (owner != null) {
       addressed.remove(owner);
       backend.release(owner);
+      claims.releaseAll(owner.uid());
+      owners.remove(key, owner);
       requeueWaiting();
     }
   }
@@ -409,7 +707,8 @@ public final class ServiceReconciler implements Reconciler {
         configMapName, configMap == null ? "-" : configMap.getMetadata().getResourceVersion(), problems.size());
     for (ConfigProblem problem : problems) {
       LOG.warn("invalid pool configuration configmap={}/{} key={} value=\"{}\" problem=\"{}\"",
-          configMapNamespace, configMapName, problem.key(), problem.value(), problem.problem());
+          configMapNamespace, configMapName, LogText.cap(problem.key()), LogText.cap(problem.value()),
+          LogText.cap(problem.problem()));
     }
   }
 

@@ -31,7 +31,9 @@ public record Settings(
     Duration renewDeadline,
     Duration retryPeriod,
     Duration maintenanceInterval,
-    Map<String, String> backendOptions) {
+    Map<String, String> backendOptions,
+    boolean addressClaims,
+    Duration claimGcGrace) {
 
   public static final String DEFAULT_CLASS = "kube-vip.io/kube-vip-class";
 
@@ -59,7 +61,9 @@ public record Settings(
       Duration renewDeadline,
       Duration retryPeriod,
       Duration maintenanceInterval,
-      List<String> backendOptions) {}
+      List<String> backendOptions,
+      Boolean addressClaims,
+      Duration claimGcGrace) {}
 
   /** Thrown when flags or env vars are unusable; the message says what to fix. */
   public static final class InvalidSettingsException extends RuntimeException {
@@ -100,6 +104,10 @@ public record Settings(
     if (maintenance.isNegative() || maintenance.isZero()) {
       problems.add("--maintenance-interval must be positive");
     }
+    Duration claimGrace = or(flags.claimGcGrace(), Duration.ofSeconds(60));
+    if (claimGrace.isNegative()) {
+      problems.add("--claim-gc-grace must not be negative");
+    }
     if (renew.compareTo(lease) >= 0 || retry.compareTo(renew) >= 0) {
       problems.add("leader election needs retry-period < renew-deadline < lease-duration");
     }
@@ -130,7 +138,9 @@ public record Settings(
         renew,
         retry,
         maintenance,
-        options);
+        options,
+        flags.addressClaims() == null || flags.addressClaims(),
+        claimGrace);
   }
 
   private static String pick(String flag, Map<String, String> env, String envName, String fallback) {

@@ -20,10 +20,17 @@ final class ControllerProcess implements AutoCloseable {
   private static final Pattern PORT = Pattern.compile("http listening port=(\\d+)");
   private final Process process;
   private final Path log;
+  private final String name;
 
-  private ControllerProcess(Process process, Path log) {
+  private ControllerProcess(Process process, Path log, String name) {
     this.process = process;
     this.log = log;
+    this.name = name;
+  }
+
+  /** Its leader-election identity. */
+  String name() {
+    return name;
   }
 
   static ControllerProcess start(KubeApiServer server, String name, String... extraArgs) throws IOException {
@@ -36,7 +43,9 @@ final class ControllerProcess implements AutoCloseable {
     Path dir = Files.createDirectories(server.runDirectory().resolve("controllers"));
     Path kubeconfig =
         server.writeKubeconfig(dir.resolve(name + ".kubeconfig"), KubeApiServer.DEFAULT_SA_NAMESPACE, KubeApiServer.DEFAULT_SA_NAME);
-    Path log = dir.resolve(name + ".log");
+    // Logs outlive the API server's run directory, for a look after a failed run.
+    Path logs = Files.createDirectories(Path.of("target", "controller-logs"));
+    Path log = logs.resolve(name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
@@ -55,13 +64,30 @@ final class ControllerProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().remove("KUBECONFIG");
     builder.environment().putAll(env);
-    return new ControllerProcess(builder.start(), log);
+    return new ControllerProcess(builder.start(), log, name);
   }
 
   /** SIGKILL, no shutdown hook runs. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGSTOP: the JVM is frozen as by a long GC pause or a stopped VM; its sockets stay open. */
+  void freeze() throws Exception {
+    signal("STOP");
+  }
+
+  /** SIGCONT. */
+  void resume() throws Exception {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + name + " failed");
+    }
   }
 
   /** SIGTERM and wait: the clean shutdown path. */

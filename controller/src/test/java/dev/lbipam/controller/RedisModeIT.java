@@ -263,8 +263,9 @@ class RedisModeIT {
     OwnerRef ghost = new OwnerRef("crash", ns, "ghost", "no-such-uid");
     // The state a controller leaves when killed after its claims and before its patches.
     ClaimStore store = claims("crash");
-    store.claim(IpAddress.parse("10.74.0.9"), victim);
-    store.claim(IpAddress.parse("10.74.0.1"), ghost);
+    ClaimStore.Generation generation = store.generation("crash-test");
+    store.claim(IpAddress.parse("10.74.0.9"), victim, generation);
+    store.claim(IpAddress.parse("10.74.0.1"), ghost, generation);
 
     controller(server, "crash");
     await().atMost(WAIT).until(() -> kube.addresses(ns, "victim").isPresent());

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class SettingsTest {
   static Settings.Flags flags() {
-    return new Settings.Flags(null, null, null, null, null, null, null, null, null, null, "me", null, null, null, null, null, null, null, null);
+    return new Settings.Flags(null, null, null, null, null, null, null, null, null, null, "me", null, null, null, null, null, null, null, null, null, null);
   }
 
   @Test
@@ -25,6 +25,8 @@ class SettingsTest {
     assertThat(settings.loadBalancerClassName()).isEqualTo("kube-vip.io/kube-vip-class");
     assertThat(settings.leaseName()).isEqualTo("kube-vip-cloud-controller");
     assertThat(settings.leaderElect()).isTrue();
+    assertThat(settings.addressClaims()).isTrue();
+    assertThat(settings.claimGcGrace()).isEqualTo(java.time.Duration.ofSeconds(60));
   }
 
   @Test
@@ -47,12 +49,14 @@ class SettingsTest {
   void flagsWinOverEnv() {
     Settings.Flags flags =
         new Settings.Flags(null, "configmap", "c1", "ns-flag", "cm-flag", "false", null, false, null, null, "me", null, 9090, 2, null, null, null, null,
-            List.of("a=b"));
+            List.of("a=b"), false, java.time.Duration.ofSeconds(7));
     Settings settings = Settings.resolve(flags, Map.of("KUBEVIP_NAMESPACE", "ns-env", "KUBEVIP_ENABLE_LOADBALANCERCLASS", "true"));
     assertThat(settings.configMapNamespace()).isEqualTo("ns-flag");
     assertThat(settings.configMapName()).isEqualTo("cm-flag");
     assertThat(settings.loadBalancerClassOnly()).isFalse();
     assertThat(settings.leaderElect()).isFalse();
+    assertThat(settings.addressClaims()).isFalse();
+    assertThat(settings.claimGcGrace()).isEqualTo(java.time.Duration.ofSeconds(7));
     assertThat(settings.httpPort()).isEqualTo(9090);
     assertThat(settings.backendOptions()).containsEntry("a", "b");
   }
@@ -93,14 +97,14 @@ class SettingsTest {
   void aZeroMaintenanceIntervalIsRefused() {
     Settings.Flags flags =
         new Settings.Flags(null, null, null, null, null, null, null, null, null, null, "me", null, null, null, null, null, null,
-            java.time.Duration.ZERO, null);
+            java.time.Duration.ZERO, null, null, null);
     assertThatThrownBy(() -> Settings.resolve(flags, Map.of())).hasMessageContaining("--maintenance-interval");
   }
 
   @Test
   void everyProblemIsReportedAtOnce() {
     Settings.Flags flags =
-        new Settings.Flags(null, null, null, null, null, "maybe", null, null, null, null, "me", null, null, 0, null, null, null, null, List.of("novalue"));
+        new Settings.Flags(null, null, null, null, null, "maybe", null, null, null, null, "me", null, null, 0, null, null, null, null, List.of("novalue"), null, null);
     assertThatThrownBy(() -> Settings.resolve(flags, Map.of()))
         .hasMessageContaining("maybe")
         .hasMessageContaining("--workers")

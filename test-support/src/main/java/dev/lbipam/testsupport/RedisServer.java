@@ -26,22 +26,55 @@ public final class RedisServer implements AutoCloseable {
   /** The least-privilege command list for the Redis backend, as documented in docs/redis.md. */
   public static final String ACL_COMMANDS =
       "+eval +evalsha +zrangebylex +smembers +hgetall +set +get +ping +hello +client|setname "
-          + "+zadd +zrem +hget +hset +hexists +hdel +hkeys +sadd +srem +del";
+          + "+zadd +zrem +hget +hset +hexists +hdel +hkeys +sadd +srem +del +info";
   private static final String BINARY_ENV = "LBIPAM_REDIS_SERVER";
 
   private final Path binary;
   private final Path runDir;
   private final int port;
-  private final String password = "pw-" + UUID.randomUUID();
-  private final String sentinelPassword = "sentinel-" + UUID.randomUUID();
+  private final String password;
+  private final String sentinelPassword;
   private final boolean tls;
+  /** The master's port when this server is its replica. */
+  private final Integer masterPort;
   private Process process;
 
   private RedisServer(Path binary, Path runDir, int port, boolean tls) {
+    this(binary, runDir, port, tls, "pw-" + UUID.randomUUID(), "sentinel-" + UUID.randomUUID(), null);
+  }
+
+  private RedisServer(
+      Path binary, Path runDir, int port, boolean tls, String password, String sentinelPassword, Integer masterPort) {
     this.binary = binary;
     this.runDir = runDir;
     this.port = port;
     this.tls = tls;
+    this.password = password;
+    this.sentinelPassword = sentinelPassword;
+    this.masterPort = masterPort;
+  }
+
+  /**
+   * Starts a replica of {@code master} with the same users and passwords, so that clients and a
+   * Sentinel can switch to it when it is promoted. Waits until it has synced.
+   */
+  public static RedisServer startReplicaOf(RedisServer master) {
+    try {
+      RedisServer replica =
+          new RedisServer(master.binary, Files.createTempDirectory("lbipam-redis-replica-"), Ports.freeLoopbackPort(),
+              false, master.password, master.sentinelPassword, master.port);
+      replica.startProcess();
+      Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+      while (Instant.now().isBefore(deadline)) {
+        if (replica.log().contains("MASTER <-> REPLICA sync: Finished with success")) {
+          return replica;
+        }
+        sleep(50);
+      }
+      throw new IllegalStateException("replica did not sync:\n" + replica.log());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts one; fails with install instructions when redis-server is missing. */
@@ -184,10 +217,14 @@ public final class RedisServer implements AutoCloseable {
             "--user", "default", "off"));
     // The commands docs/redis.md tells operators to grant, and nothing more.
     command.addAll(acl);
-    // What a Sentinel needs to monitor this server (see RedisSentinel).
+    // What a Sentinel needs to monitor this server (see RedisSentinel), and a replica to sync.
     command.addAll(List.of("--user", SENTINEL_USER, "on", ">" + sentinelPassword, "allchannels", "+multi", "+slaveof",
         "+ping", "+exec", "+subscribe", "+config|rewrite", "+role", "+publish", "+info", "+client|setname",
-        "+client|kill", "+script|kill"));
+        "+client|kill", "+script|kill", "+psync", "+replconf"));
+    if (masterPort != null) {
+      command.addAll(List.of("--replicaof", "127.0.0.1", Integer.toString(masterPort),
+          "--masteruser", SENTINEL_USER, "--masterauth", sentinelPassword));
+    }
     try {
       process =
           new ProcessBuilder(command)

@@ -24,8 +24,9 @@ import java.util.TreeMap;
 
 /**
  * Who holds which address in the cluster. Every holding counts, whoever manages the Service. The
- * DHCP placeholder 0.0.0.0 is remembered per owner but never counts as used. Not thread-safe; the
- * backend serialises access.
+ * DHCP placeholder 0.0.0.0 is remembered per owner but never counts as used. An IPv4-mapped IPv6
+ * address and its IPv4 address are one host: holders are keyed by the IPv4 form and both spellings
+ * count as used. Not thread-safe; the backend serialises access.
  */
 public final class AddressBook {
   static final IpAddress DHCP_ADDRESS = IpAddress.parse("0.0.0.0");
@@ -50,12 +51,14 @@ public final class AddressBook {
     return List.copyOf(byOwner.values());
   }
 
-  public Set<OwnerRef> holdersOf(IpAddress address) {
-    return holders.getOrDefault(address, Set.of());
+  /** Whether someone besides {@code owner} holds the address. */
+  public boolean hasOtherHolders(IpAddress address, OwnerRef owner) {
+    Set<OwnerRef> owners = holders.get(address.unmapped());
+    return owners != null && (owners.size() > 1 || !owners.contains(owner));
   }
 
   public boolean isFree(IpAddress address) {
-    return !holders.containsKey(address);
+    return !holders.containsKey(address.unmapped());
   }
 
   public Optional<IpAddress> lowestFree(IpRange range) {
@@ -86,19 +89,20 @@ public final class AddressBook {
     }
     byOwner.put(holding.owner(), holding);
     List<Conflict> conflicts = new ArrayList<>();
-    for (IpAddress address : new LinkedHashSet<>(holding.addresses())) {
-      if (address.equals(DHCP_ADDRESS)) {
+    for (IpAddress shown : new LinkedHashSet<>(holding.addresses())) {
+      if (shown.equals(DHCP_ADDRESS)) {
         continue;
       }
+      IpAddress address = shown.unmapped();
       Set<OwnerRef> others = holders.computeIfAbsent(address, a -> new HashSet<>());
       for (OwnerRef other : others) {
         Holding theirs = byOwner.get(other);
-        if (theirs == null || !portsCompatible(theirs.ports(), holding.ports())) {
+        if (theirs == null || !PortKey.canShare(theirs.ports(), holding.ports())) {
           conflicts.add(
               new Conflict(
                   address.toString(),
                   other,
-                  "address " + address + " is also held by Service " + other.key() + " and their ports clash"));
+                  "address " + shown + " is also held by Service " + other.key() + " and their ports clash"));
         }
       }
       if (others.add(holding.owner())) {
@@ -111,6 +115,7 @@ public final class AddressBook {
         }
       }
       index.markUsed(address);
+      address.alias().ifPresent(index::markUsed);
     }
     return conflicts;
   }
@@ -121,7 +126,8 @@ public final class AddressBook {
     if (old == null) {
       return;
     }
-    for (IpAddress address : old.addresses()) {
+    for (IpAddress shown : old.addresses()) {
+      IpAddress address = shown.unmapped();
       Set<OwnerRef> others = holders.get(address);
       if (others == null) {
         continue;
@@ -139,6 +145,7 @@ public final class AddressBook {
         holders.remove(address);
         uses.remove(address);
         index.markFree(address);
+        address.alias().ifPresent(index::markFree);
       }
     }
   }
@@ -148,7 +155,7 @@ public final class AddressBook {
    * is managed by us and names ports, and no (protocol, port) is taken. O(ports), no allocation.
    */
   public boolean canJoin(IpAddress address, List<PortKey> ports) {
-    Use use = uses.get(address);
+    Use use = uses.get(address.unmapped());
     if (use == null || use.unshareableHolders > 0 || ports.isEmpty()) {
       return false;
     }
@@ -158,18 +165,6 @@ public final class AddressBook {
       }
     }
     return true;
-  }
-
-  /**
-   * Whether two Services may share one address: both name ports, and no (protocol, port) pair is
-   * used by both. A Service without ports never shares.
-   */
-  public static boolean portsCompatible(List<PortKey> a, List<PortKey> b) {
-    if (a.isEmpty() || b.isEmpty()) {
-      return false;
-    }
-    Set<PortKey> seen = new HashSet<>(a);
-    return b.stream().noneMatch(seen::contains);
   }
 
   /** Size and use of every pool of the configuration in each family, as this book sees them. */

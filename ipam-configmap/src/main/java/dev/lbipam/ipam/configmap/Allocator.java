@@ -37,7 +37,13 @@ public final class Allocator {
     PoolSelection selection = config.select(owner.namespace());
     if (existing.isPresent()) {
       String pool = selection instanceof PoolSelection.Found found ? found.pool().key() : "existing";
-      return new Allocated(existing.get().addresses(), pool, serviceInterface, List.of());
+      Set<IpAddress> shared = new java.util.HashSet<>();
+      for (IpAddress address : existing.get().addresses()) {
+        if (book.hasOtherHolders(address, owner)) {
+          shared.add(address);
+        }
+      }
+      return new Allocated(existing.get().addresses(), pool, serviceInterface, List.of(), shared);
     }
     if (selection instanceof PoolSelection.None) {
       return new Rejected(RejectReason.NO_POOL, NO_POOLS + " for namespace " + owner.namespace());
@@ -55,9 +61,10 @@ public final class Allocator {
       if (!pool.has(family)) {
         return new Rejected(RejectReason.NO_POOL, NO_FAMILY_POOL + " (" + family.kubernetesName() + ", " + pool.key() + ")");
       }
-      Optional<IpAddress> address = pick(config, book, request, pool, family, share);
-      return address
-          .<AllocationOutcome>map(a -> new Allocated(List.of(a), pool.key(), serviceInterface, List.of()))
+      Optional<Pick> picked = pick(config, book, request, pool, family, share);
+      return picked
+          .<AllocationOutcome>map(p -> new Allocated(List.of(p.address()), pool.key(), serviceInterface, List.of(),
+              p.shared() ? Set.of(p.address()) : Set.of()))
           .orElseGet(() -> exhausted(pool, family));
     }
     IpFamily primary = request.families().isEmpty() ? IpFamily.IPV4 : request.families().get(0);
@@ -67,6 +74,7 @@ public final class Allocator {
       return new Rejected(RejectReason.NO_POOL, NO_DUAL_POOLS + " (" + pool.key() + ")");
     }
     List<IpAddress> addresses = new ArrayList<>();
+    Set<IpAddress> shared = new java.util.HashSet<>();
     List<String> notes = new ArrayList<>();
     Rejected firstFailure = null;
     for (IpFamily family : List.of(primary, secondary)) {
@@ -76,9 +84,12 @@ public final class Allocator {
         notes.add("PreferDualStack: no " + family.kubernetesName() + " pool in " + pool.key());
         continue;
       }
-      Optional<IpAddress> address = pick(config, book, request, pool, family, share);
-      if (address.isPresent()) {
-        addresses.add(address.get());
+      Optional<Pick> picked = pick(config, book, request, pool, family, share);
+      if (picked.isPresent()) {
+        addresses.add(picked.get().address());
+        if (picked.get().shared()) {
+          shared.add(picked.get().address());
+        }
       } else if (require) {
         return exhausted(pool, family);
       } else {
@@ -90,8 +101,11 @@ public final class Allocator {
     if (addresses.isEmpty()) {
       return firstFailure;
     }
-    return new Allocated(addresses, pool.key(), serviceInterface, notes);
+    return new Allocated(addresses, pool.key(), serviceInterface, notes, shared);
   }
+
+  /** One chosen address; {@code shared} when it joins Services that already hold it. */
+  private record Pick(IpAddress address, boolean shared) {}
 
   private static IpFamily singleStackFamily(AllocationRequest request, Pool pool) {
     if (!request.families().isEmpty()) {
@@ -100,7 +114,7 @@ public final class Allocator {
     return pool.has(IpFamily.IPV4) || !pool.has(IpFamily.IPV6) ? IpFamily.IPV4 : IpFamily.IPV6;
   }
 
-  private static Optional<IpAddress> pick(
+  private static Optional<Pick> pick(
       KubeVipConfig config, AddressBook book, AllocationRequest request, Pool pool, IpFamily family, boolean share) {
     List<IpRange> blocks = new ArrayList<>(pool.blocks(family));
     if (config.descending()) {
@@ -109,13 +123,13 @@ public final class Allocator {
     if (share && family == IpFamily.IPV4 && !request.ports().isEmpty()) {
       Optional<IpAddress> shared = shareable(config, book, request, blocks);
       if (shared.isPresent()) {
-        return shared;
+        return Optional.of(new Pick(shared.get(), true));
       }
     }
     for (IpRange block : blocks) {
       Optional<IpAddress> free = config.descending() ? book.highestFree(block) : book.lowestFree(block);
       if (free.isPresent()) {
-        return free;
+        return Optional.of(new Pick(free.get(), false));
       }
     }
     return Optional.empty();

@@ -7,7 +7,8 @@ import java.math.BigInteger;
 
 /**
  * kube-vip never hands out an IPv4 address whose last octet is 0 or 255, in any pool, CIDR or
- * range, whatever its length. IPv6 has no such rule.
+ * range, whatever its length. IPv6 has no such rule, but the unspecified address {@code ::} is
+ * never handed out either (kube-vip would give it for a pool {@code ::/0}; no host can use it).
  */
 public final class KubeVipAllocatable implements AllocatableFilter {
   public static final KubeVipAllocatable INSTANCE = new KubeVipAllocatable();
@@ -18,7 +19,7 @@ public final class KubeVipAllocatable implements AllocatableFilter {
   @Override
   public IpAddress atOrAfter(IpAddress address) {
     if (!address.isIpv4()) {
-      return address;
+      return address.isUnspecified() ? address.plus(1) : address;
     }
     return switch (address.lastOctet()) {
       case 0 -> address.plus(1);
@@ -30,7 +31,7 @@ public final class KubeVipAllocatable implements AllocatableFilter {
   @Override
   public IpAddress atOrBefore(IpAddress address) {
     if (!address.isIpv4()) {
-      return address;
+      return address.isUnspecified() ? null : address;
     }
     return switch (address.lastOctet()) {
       case 0 -> address.plus(-2);
@@ -42,7 +43,7 @@ public final class KubeVipAllocatable implements AllocatableFilter {
   @Override
   public BigInteger countAllocatable(IpRange range) {
     if (range.family() != dev.lbipam.ipam.spi.net.IpFamily.IPV4) {
-      return range.size();
+      return range.first().isUnspecified() ? range.size().subtract(BigInteger.ONE) : range.size();
     }
     BigInteger excluded =
         excludedUpTo(range.last().value()).subtract(excludedUpTo(range.first().value().subtract(BigInteger.ONE)));

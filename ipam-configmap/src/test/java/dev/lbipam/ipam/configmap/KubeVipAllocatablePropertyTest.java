@@ -27,7 +27,7 @@ class KubeVipAllocatablePropertyTest {
   /** The rule itself, written without the filter: IPv4 last octet 0 or 255 is out. */
   static boolean allocatable(IpAddress address) {
     if (address.family() == IpFamily.IPV6) {
-      return true;
+      return address.value().signum() != 0;
     }
     long last = address.value().longValueExact() & 0xff;
     return last != 0 && last != 255;

@@ -36,9 +36,10 @@ class KubeVipAllocatableTest {
             "255.255.254.254"),
         new JumpCase("IPv6 ending in 0 is allocatable", "2001:db8::", true, "2001:db8::", "2001:db8::"),
         new JumpCase("IPv6 ending in ff is allocatable", "2001:db8::ff", true, "2001:db8::ff", "2001:db8::ff"),
-        new JumpCase("IPv6 :: is allocatable", "::", true, "::", "::"),
-        new JumpCase("IPv4-mapped IPv6 ending in .0 is allocatable", "::ffff:10.0.0.0", true, "::ffff:a00:0",
-            "::ffff:a00:0"));
+        new JumpCase("the unspecified IPv6 address :: is never handed out", "::", false, "::1", null),
+        new JumpCase("IPv6 ::1 is allocatable", "::1", true, "::1", "::1"),
+        new JumpCase("IPv4-mapped IPv6 ending in .0 is allocatable", "::ffff:10.0.0.0", true, "::ffff:10.0.0.0",
+            "::ffff:10.0.0.0"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -75,7 +76,9 @@ class KubeVipAllocatableTest {
         new CountCase("the top of IPv4", "255.255.254.255-255.255.255.255", "254"),
         new CountCase("all of IPv4", "0.0.0.0/0", "4261412864"),
         new CountCase("an IPv6 /64 holds every address", "2001:db8::/64", "18446744073709551616"),
-        new CountCase("an IPv6 /120 holds every address", "2001:db8::/120", "256"));
+        new CountCase("an IPv6 /120 holds every address", "2001:db8::/120", "256"),
+        new CountCase("::/126 loses the unspecified address", "::/126", "3"),
+        new CountCase("all of IPv6 loses only ::", "::/0", "340282366920938463463374607431768211455"));
   }
 
   @ParameterizedTest(name = "{0}")

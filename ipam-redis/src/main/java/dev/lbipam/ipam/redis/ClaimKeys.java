@@ -12,7 +12,8 @@ import java.math.BigInteger;
  */
 public record ClaimKeys(String prefix, String space) {
 
-  private String base() {
+  /** The prefix every key of this address space starts with, hash tag included. */
+  public String base() {
     return prefix + ":{" + space + "}:";
   }
 

@@ -26,7 +26,6 @@ import java.util.function.Supplier;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.params.SetParams;
 
 /**
  * Exclusive per-address claims in Redis. Each check-and-claim and each release is one Lua script,
@@ -52,17 +51,47 @@ public final class ClaimStore implements AutoCloseable {
 
     /** Another cluster holds it. */
     record Taken(String cluster, String firstOwner) implements ClaimResult {}
+
+    /**
+     * Nothing was written: Redis is not the data set the caller knows (it restarted, was flushed,
+     * or a replica took over), so the caller's view of who holds what may be missing writes.
+     */
+    record GenerationChanged(Generation current) implements ClaimResult {}
+  }
+
+  /**
+   * Which data set Redis serves: the epoch key (gone after a restart without data or a FLUSHALL)
+   * and the master's replication id (new after a restart or when Sentinel promotes a replica,
+   * which may lack the last writes). A change means claims may have been lost.
+   */
+  public record Generation(String epoch, String replicationId) {
+    @Override
+    public String toString() {
+      return epoch + "/" + replicationId;
+    }
   }
 
   /** One claim of this cluster: the address and its owners with the time each claimed it. */
   public record ClusterClaim(IpAddress address, Map<String, Long> owners) {}
 
-  // KEYS: used zset, claim hash, cluster set, owner set. ARGV: hex, cluster, owner id, now, member.
-  static final String CLAIM =
+  // Reads the data set's generation inside a script, so that it is checked atomically with a claim.
+  private static final String GENERATION_LUA =
       """
+      local epoch = redis.call('GET', KEYS[5]) or ''
+      local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
+      """;
+
+  // KEYS: used zset, claim hash, cluster set, owner set, epoch. ARGV: hex, cluster, owner id, now,
+  // member, expected epoch, expected replication id.
+  static final String CLAIM =
+      GENERATION_LUA
+          + """
+      if epoch ~= ARGV[6] or replid ~= ARGV[7] then
+        return {'generation', epoch, replid}
+      end
       local holder = redis.call('HGET', KEYS[2], 'cluster')
       if holder and holder ~= ARGV[2] then
-        redis.call('HSET', KEYS[2], 'contested', ARGV[3])
+        redis.call('HSET', KEYS[2], 'contested', ARGV[3], 'contested-cluster', ARGV[2])
         return {'taken', holder, redis.call('HGET', KEYS[2], 'first') or ''}
       end
       local result = 'ours'
@@ -79,12 +108,15 @@ public final class ClaimStore implements AutoCloseable {
       return {result, redis.call('HGET', KEYS[2], 'contested') or ''}
       """;
 
-  // Same KEYS and ARGV. Removes one owner; the claim goes when its last owner goes.
+  // KEYS as CLAIM's first four. ARGV: hex, cluster, owner id, now, member, key base. Removes one
+  // owner. When the last owner of the holding cluster goes while another cluster's Service shows the
+  // same address (a clash), the claim passes to that Service instead of being freed: the survivor of
+  // a clash is never left without a claim. The new holder's set keys share this hash tag.
   static final String RELEASE =
       """
       redis.call('SREM', KEYS[4], ARGV[5])
       if redis.call('HGET', KEYS[2], 'contested') == ARGV[3] then
-        redis.call('HDEL', KEYS[2], 'contested')
+        redis.call('HDEL', KEYS[2], 'contested', 'contested-cluster')
       end
       if redis.call('HGET', KEYS[2], 'cluster') ~= ARGV[2] then
         return 0
@@ -95,10 +127,28 @@ public final class ClaimStore implements AutoCloseable {
           return 1
         end
       end
+      redis.call('SREM', KEYS[3], ARGV[5])
+      local heir = redis.call('HGET', KEYS[2], 'contested')
+      local heirCluster = redis.call('HGET', KEYS[2], 'contested-cluster')
+      if heir and heirCluster then
+        redis.call('DEL', KEYS[2])
+        redis.call('HSET', KEYS[2], 'cluster', heirCluster, 'first', heir, 'since', ARGV[4], 'o:' .. heir, ARGV[4])
+        redis.call('SADD', ARGV[6] .. 'cluster:' .. heirCluster, ARGV[5])
+        redis.call('SADD', ARGV[6] .. 'owner:' .. heir, ARGV[5])
+        return 3
+      end
       redis.call('DEL', KEYS[2])
       redis.call('ZREM', KEYS[1], ARGV[1])
-      redis.call('SREM', KEYS[3], ARGV[5])
       return 2
+      """;
+
+  // KEYS: epoch. ARGV: a proposal for a new epoch.
+  static final String GENERATION =
+      """
+      redis.call('SET', KEYS[1], ARGV[1], 'NX')
+      local epoch = redis.call('GET', KEYS[1]) or ''
+      local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
+      return {epoch, replid}
       """;
 
   private final UnifiedJedis jedis;
@@ -145,21 +195,36 @@ public final class ClaimStore implements AutoCloseable {
     return breaker.getState();
   }
 
-  /** Atomically claims the address for the owner unless another cluster holds it. */
-  public ClaimResult claim(IpAddress address, OwnerRef owner) {
-    Object reply = call("claim", () -> jedis.eval(CLAIM, scriptKeys(address, owner), scriptArgs(address, owner)));
+  /**
+   * Atomically claims the address for the owner unless another cluster holds it, and only while
+   * Redis still serves the generation the caller knows.
+   */
+  public ClaimResult claim(IpAddress address, OwnerRef owner, Generation known) {
+    List<String> keys = new ArrayList<>(scriptKeys(address, owner));
+    keys.add(this.keys.epoch());
+    List<String> args = new ArrayList<>(scriptArgs(address, owner));
+    args.add(known.epoch());
+    args.add(known.replicationId());
+    Object reply = call("claim", () -> jedis.eval(CLAIM, keys, args));
     List<?> list = (List<?>) reply;
     String kind = String.valueOf(list.get(0));
     return switch (kind) {
       case "claimed" -> new ClaimResult.Claimed();
       case "ours" -> new ClaimResult.AlreadyOurs(String.valueOf(list.get(1)));
+      case "generation" -> new ClaimResult.GenerationChanged(
+          new Generation(String.valueOf(list.get(1)), String.valueOf(list.get(2))));
       default -> new ClaimResult.Taken(String.valueOf(list.get(1)), String.valueOf(list.get(2)));
     };
   }
 
-  /** Removes the owner from the claim; frees the address when no owner of ours is left. */
+  /**
+   * Removes the owner from the claim; frees the address when no owner of ours is left, or passes
+   * it to the other cluster's Service that showed it too.
+   */
   public void release(IpAddress address, OwnerRef owner) {
-    call("release", () -> jedis.eval(RELEASE, scriptKeys(address, owner), scriptArgs(address, owner)));
+    List<String> args = new ArrayList<>(scriptArgs(address, owner));
+    args.add(keys.base());
+    call("release", () -> jedis.eval(RELEASE, scriptKeys(address, owner), args));
   }
 
   /** Claimed addresses of every cluster inside the range; O(log n + k) for k claims in it. */
@@ -212,27 +277,15 @@ public final class ClaimStore implements AutoCloseable {
     return claims;
   }
 
-  /** Who holds an address, if anyone: cluster and first owner id. */
-  public Optional<Map<String, String>> describe(IpAddress address) {
-    Map<String, String> hash = call("describe", () -> jedis.hgetAll(keys.claim(address)));
-    return hash.isEmpty() ? Optional.empty() : Optional.of(hash);
-  }
 
   /**
-   * The data-set epoch: created with a random value if missing. A changed value means the data set
-   * was lost (or another cluster noticed that first).
+   * The data set's generation; the epoch is created with {@code proposal} if missing. A changed
+   * generation means claims may have been lost (or another cluster noticed that first).
    */
-  public String epoch(String proposal) {
-    return call(
-        "epoch",
-        () -> {
-          jedis.set(keys.epoch(), proposal, SetParams.setParams().nx());
-          return jedis.get(keys.epoch());
-        });
-  }
-
-  public void ping() {
-    call("ping", jedis::ping);
+  public Generation generation(String proposal) {
+    Object reply = call("epoch", () -> jedis.eval(GENERATION, List.of(keys.epoch()), List.of(proposal)));
+    List<?> list = (List<?>) reply;
+    return new Generation(String.valueOf(list.get(0)), String.valueOf(list.get(1)));
   }
 
   /** Call counts, error counts and time spent, per operation. */

@@ -57,22 +57,60 @@ public final class RedisBackend implements IpamBackend {
   private final Map<IpAddress, OwnerRef> foreign = new HashMap<>();
   /** Releases that failed while Redis was away; retried by maintenance. */
   private final Map<IpAddress, Set<OwnerRef>> pendingReleases = new LinkedHashMap<>();
+  private final long quarantineMillis;
   private KubeVipConfig config = KubeVipConfig.empty();
-  private String epoch;
+  /** The data set this cluster's view of Redis was built on; null until Redis first answered. */
+  private ClaimStore.Generation generation;
+  /** Redis may have lost claims: no allocation until this cluster re-asserted what it holds. */
   private boolean restoreNeeded;
+  /** A hold failed during a restore: the restore is not complete. */
+  private boolean restoreFailed;
+  /** After a restore, no allocation before this time, so that other clusters re-assert theirs. */
+  private long quarantineUntil;
   private volatile String lastError = "";
 
-  public RedisBackend(ClaimStore store, long graceMillis, Clock clock) {
+  /**
+   * @param quarantineMillis how long to wait after re-asserting this cluster's claims on a Redis
+   *     that lost data, before allocating again: the other clusters need that time to notice and
+   *     re-assert theirs (a maintenance round, plus the re-assertion itself)
+   */
+  public RedisBackend(ClaimStore store, long graceMillis, long quarantineMillis, Clock clock) {
     this.store = store;
     this.clusterId = store.clusterId();
     this.graceMillis = graceMillis;
+    this.quarantineMillis = quarantineMillis;
     this.clock = clock;
     try {
-      epoch = store.epoch(UUID.randomUUID().toString());
+      generation = store.generation(UUID.randomUUID().toString());
     } catch (IpamException e) {
       lastError = e.getMessage();
       LOG.warn("redis not reachable at start; will keep trying error=\"{}\"", e.getMessage());
     }
+  }
+
+  /** Why allocations must wait now, or empty. */
+  private Optional<String> allocationBlocked() {
+    if (generation == null) {
+      return Optional.of("redis has not answered yet: " + lastError);
+    }
+    if (restoreNeeded) {
+      return Optional.of("redis lost claims (its data set changed); re-asserting this cluster's addresses before"
+          + " allocating new ones");
+    }
+    long wait = quarantineUntil - clock.millis();
+    if (wait > 0) {
+      return Optional.of("redis lost claims (its data set changed); waiting " + ((wait + 999) / 1000)
+          + "s more so that every cluster can re-assert its addresses before new ones are allocated");
+    }
+    return Optional.empty();
+  }
+
+  private void generationChanged(ClaimStore.Generation current) {
+    if (!restoreNeeded) {
+      LOG.warn("redis data set changed (generation {} -> {}); claims must be restored", generation, current);
+    }
+    restoreNeeded = true;
+    restoreFailed = true;
   }
 
   @Override
@@ -97,7 +135,14 @@ public final class RedisBackend implements IpamBackend {
         if (address.equals(DHCP)) {
           continue;
         }
-        ClaimResult result = store.claim(address, holding.owner());
+        if (generation == null) {
+          return new HoldOutcome.Unavailable("redis has not answered yet: " + lastError);
+        }
+        ClaimResult result = store.claim(address, holding.owner(), generation);
+        if (result instanceof ClaimResult.GenerationChanged changed) {
+          generationChanged(changed.current());
+          return new HoldOutcome.Unavailable("redis lost claims (its data set changed); restoring");
+        }
         if (result instanceof ClaimResult.AlreadyOurs ours && !ours.contestedBy().isEmpty()) {
           conflicts.add(
               new HoldOutcome.Conflict(
@@ -121,6 +166,9 @@ public final class RedisBackend implements IpamBackend {
       }
     } catch (IpamException e) {
       lastError = e.getMessage();
+      if (restoreNeeded) {
+        restoreFailed = true;
+      }
       return new HoldOutcome.Unavailable(e.getMessage());
     }
     return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
@@ -132,6 +180,10 @@ public final class RedisBackend implements IpamBackend {
     Optional<Holding> local = book.holding(owner);
     if (local.isPresent()) {
       return Allocator.decide(config, book, request);
+    }
+    Optional<String> blocked = allocationBlocked();
+    if (blocked.isPresent()) {
+      return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, blocked.get());
     }
     try {
       List<IpAddress> earlier = store.claimsOf(owner);
@@ -156,7 +208,14 @@ public final class RedisBackend implements IpamBackend {
           if (address.equals(DHCP)) {
             continue;
           }
-          ClaimResult result = store.claim(address, owner);
+          ClaimResult result = store.claim(address, owner, generation);
+          if (result instanceof ClaimResult.GenerationChanged changed) {
+            for (IpAddress mine : claimed) {
+              store.release(mine, owner);
+            }
+            generationChanged(changed.current());
+            return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, allocationBlocked().orElseThrow());
+          }
           if (result instanceof ClaimResult.Taken taken) {
             lost = address;
             markForeign(address, taken.cluster());
@@ -261,17 +320,24 @@ public final class RedisBackend implements IpamBackend {
     return released;
   }
 
-  /** True once Redis answers with a different epoch than we saw: its data set was lost. */
+  /**
+   * True once Redis serves another generation than the one we know (it restarted, was flushed, or a
+   * replica took over) or a claim said so: this cluster then adopts the new generation, and the host
+   * re-asserts every holding before {@link #restoreCompleted()}.
+   */
   @Override
   public synchronized boolean needsRestore() {
     try {
-      String current = store.epoch(UUID.randomUUID().toString());
-      if (epoch == null) {
-        epoch = current;
-      } else if (!epoch.equals(current)) {
-        LOG.warn("redis data set changed (epoch {} -> {}); claims must be restored", epoch, current);
-        epoch = current;
+      ClaimStore.Generation current = store.generation(UUID.randomUUID().toString());
+      if (generation == null) {
+        generation = current;
+      } else if (!generation.equals(current) || restoreNeeded) {
+        if (!generation.equals(current)) {
+          LOG.warn("redis data set changed (generation {} -> {}); claims must be restored", generation, current);
+        }
+        generation = current;
         restoreNeeded = true;
+        restoreFailed = false;
         foreign.keySet().forEach(a -> book.remove(foreign.get(a)));
         foreign.clear();
       }
@@ -284,7 +350,63 @@ public final class RedisBackend implements IpamBackend {
 
   @Override
   public synchronized void restoreCompleted() {
+    if (restoreFailed) {
+      LOG.warn("restore incomplete; trying again next round");
+      return;
+    }
     restoreNeeded = false;
+    quarantineUntil = clock.millis() + quarantineMillis;
+    LOG.info("claims re-asserted on the new redis data set; allocating again in {} ms", quarantineMillis);
+  }
+
+  /**
+   * Re-asserts every address this cluster's Services hold, each round: a claim lost in Redis (a
+   * failover that dropped writes, a clash whose other side was deleted) comes back within one
+   * round. Redis calls run outside the backend's lock.
+   */
+  @Override
+  public void maintain() {
+    List<Holding> ours;
+    ClaimStore.Generation known;
+    synchronized (this) {
+      if (generation == null || restoreNeeded) {
+        return;
+      }
+      known = generation;
+      ours = book.holdings().stream()
+          .filter(h -> h.managed() && h.owner().clusterId().equals(clusterId))
+          .toList();
+    }
+    int reclaimed = 0;
+    try {
+      for (Holding holding : ours) {
+        for (IpAddress address : holding.addresses()) {
+          if (address.equals(DHCP)) {
+            continue;
+          }
+          ClaimResult result = store.claim(address, holding.owner(), known);
+          if (result instanceof ClaimResult.GenerationChanged changed) {
+            synchronized (this) {
+              generationChanged(changed.current());
+            }
+            return;
+          }
+          if (result instanceof ClaimResult.Claimed) {
+            reclaimed++;
+            LOG.warn("re-asserted a claim redis had lost address={} owner={}", address, holding.owner().key());
+          } else if (result instanceof ClaimResult.Taken taken) {
+            LOG.warn("address clash with another cluster address={} owner={} otherCluster={}", address,
+                holding.owner().key(), taken.cluster());
+          }
+        }
+      }
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      LOG.warn("re-asserting claims postponed error=\"{}\"", e.getMessage());
+    }
+    if (reclaimed > 0) {
+      LOG.warn("re-asserted lost claims count={}", reclaimed);
+    }
   }
 
   @Override

@@ -41,7 +41,7 @@ public final class RedisBackendFactory implements IpamBackendFactory {
     ClaimStore store =
         new ClaimStore(connect(settings), new ClaimKeys(settings.keyPrefix(), settings.addressSpace()), settings.clusterId(),
             Clock.systemUTC());
-    return new RedisBackend(store, settings.gcGrace().toMillis(), Clock.systemUTC());
+    return new RedisBackend(store, settings.gcGrace().toMillis(), settings.quarantine().toMillis(), Clock.systemUTC());
   }
 
   static UnifiedJedis connect(RedisSettings settings) {

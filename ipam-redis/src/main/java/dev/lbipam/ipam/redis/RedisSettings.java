@@ -26,10 +26,12 @@ public record RedisSettings(
     Optional<String> sentinelPassword,
     Optional<Path> tlsCaFile,
     Duration timeout,
-    Duration gcGrace) {
+    Duration gcGrace,
+    Duration quarantine) {
 
   static final List<String> KNOWN_OPTIONS =
-      List.of("url", "key-prefix", "address-space", "timeout", "gc-grace", "sentinels", "sentinel-master", "tls-ca-file");
+      List.of("url", "key-prefix", "address-space", "timeout", "gc-grace", "quarantine", "sentinels", "sentinel-master",
+          "tls-ca-file");
   public static final String SECRET_USERNAME = "redis-username";
   public static final String SECRET_PASSWORD = "redis-password";
   public static final String SECRET_SENTINEL_PASSWORD = "redis-sentinel-password";
@@ -77,6 +79,8 @@ public record RedisSettings(
     }
     Duration timeout = duration(context, "timeout", Duration.ofSeconds(2), problems);
     Duration grace = duration(context, "gc-grace", Duration.ofMinutes(5), problems);
+    // Other clusters notice a changed data set within one maintenance round, then re-assert theirs.
+    Duration quarantine = duration(context, "quarantine", context.maintenanceInterval().multipliedBy(2), problems);
     List<String> sentinels = new ArrayList<>();
     context.option("sentinels").ifPresent(s -> {
       for (String part : s.split(",")) {
@@ -104,7 +108,8 @@ public record RedisSettings(
         context.secrets().apply(SECRET_SENTINEL_PASSWORD),
         context.option("tls-ca-file").map(Path::of),
         timeout,
-        grace);
+        grace,
+        quarantine);
   }
 
   private static Duration duration(BackendContext context, String key, Duration fallback, List<String> problems) {
@@ -129,6 +134,6 @@ public record RedisSettings(
     return "RedisSettings[cluster=" + clusterId + ", url=" + url + ", keyPrefix=" + keyPrefix + ", space=" + addressSpace
         + ", sentinelMaster=" + sentinelMaster.orElse("-") + ", user=" + username.orElse("-")
         + ", password=" + (password.isPresent() ? "***" : "-") + ", tls=" + tls() + ", timeout=" + timeout
-        + ", gcGrace=" + gcGrace + "]";
+        + ", gcGrace=" + gcGrace + ", quarantine=" + quarantine + "]";
   }
 }

@@ -49,6 +49,11 @@ class ClaimStoreIT {
     return store;
   }
 
+  /** A claim on the data set as it is now. */
+  static ClaimResult claim(ClaimStore store, IpAddress address, OwnerRef owner) {
+    return store.claim(address, owner, store.generation("test-epoch"));
+  }
+
   static OwnerRef owner(String cluster, String name) {
     return new OwnerRef(cluster, "ns", name, "uid-" + name);
   }
@@ -64,7 +69,7 @@ class ClaimStoreIT {
       IpAddress address = IpAddress.of(IpFamily.IPV4, 0x0a000000L + i);
       for (ClaimStore store : List.of(a, b)) {
         futures.add(pool.submit(() -> {
-          ClaimResult result = store.claim(address, owner(store.clusterId(), "s" + address));
+          ClaimResult result = claim(store, address, owner(store.clusterId(), "s" + address));
           if (result instanceof ClaimResult.Claimed) {
             assertThat(winners.putIfAbsent(address, store.clusterId())).as("second winner for " + address).isNull();
           } else {
@@ -88,9 +93,9 @@ class ClaimStoreIT {
     IpAddress address = IpAddress.parse("10.0.0.7");
     OwnerRef tcp = owner("a", "tcp");
     OwnerRef udp = owner("a", "udp");
-    assertThat(store.claim(address, tcp)).isInstanceOf(ClaimResult.Claimed.class);
-    assertThat(store.claim(address, tcp)).isInstanceOf(ClaimResult.AlreadyOurs.class);
-    assertThat(store.claim(address, udp)).isInstanceOf(ClaimResult.AlreadyOurs.class);
+    assertThat(claim(store, address, tcp)).isInstanceOf(ClaimResult.Claimed.class);
+    assertThat(claim(store, address, tcp)).isInstanceOf(ClaimResult.AlreadyOurs.class);
+    assertThat(claim(store, address, udp)).isInstanceOf(ClaimResult.AlreadyOurs.class);
     assertThat(store.claimsOf(tcp)).containsExactly(address);
 
     store.release(address, tcp);
@@ -105,10 +110,10 @@ class ClaimStoreIT {
     ClaimStore a = store("a");
     ClaimStore b = store("b");
     IpAddress address = IpAddress.parse("2001:db8::1");
-    a.claim(address, owner("a", "x"));
+    claim(a, address, owner("a", "x"));
     b.release(address, owner("b", "x"));
     b.release(address, owner("a", "x"));
-    assertThat(b.claim(address, owner("b", "y"))).isEqualTo(new ClaimResult.Taken("a", "a/ns/x/uid-x"));
+    assertThat(claim(b, address, owner("b", "y"))).isEqualTo(new ClaimResult.Taken("a", "a/ns/x/uid-x"));
   }
 
   @Test
@@ -117,8 +122,47 @@ class ClaimStoreIT {
     List<IpAddress> addresses =
         List.of(IpAddress.parse("2001:db8::ffff:0:1"), IpAddress.parse("2001:db8::2"), IpAddress.parse("2001:db8::1:0"),
             IpAddress.parse("2001:db9::"));
-    addresses.forEach(address -> store.claim(address, owner("a", address.toString().replace(':', '-'))));
+    addresses.forEach(address -> claim(store, address, owner("a", address.toString().replace(':', '-'))));
     assertThat(store.claimedWithin(new IpRange(IpAddress.parse("2001:db8::"), IpAddress.parse("2001:db8::ffff:ffff:ffff:ffff"))))
         .containsExactly(IpAddress.parse("2001:db8::2"), IpAddress.parse("2001:db8::1:0"), IpAddress.parse("2001:db8::ffff:0:1"));
+  }
+
+  @Test
+  void aClaimOnADataSetThatWasFlushedOrRestartedWritesNothing() {
+    ClaimStore store = store("a");
+    ClaimStore.Generation before = store.generation("first");
+    assertThat(store.claim(IpAddress.parse("10.0.0.1"), owner("a", "x"), before)).isInstanceOf(ClaimResult.Claimed.class);
+
+    redis.restart();
+    ClaimResult afterRestart = store.claim(IpAddress.parse("10.0.0.2"), owner("a", "y"), before);
+    assertThat(afterRestart).isInstanceOf(ClaimResult.GenerationChanged.class);
+    assertThat(store.claimedWithin(IpRange.single(IpAddress.parse("10.0.0.2")))).isEmpty();
+
+    ClaimStore.Generation now = store.generation("second");
+    assertThat(now.epoch()).isEqualTo("second");
+    assertThat(now.replicationId()).isNotEqualTo(before.replicationId());
+    assertThat(store.claim(IpAddress.parse("10.0.0.2"), owner("a", "y"), now)).isInstanceOf(ClaimResult.Claimed.class);
+    assertThat(store.generation("third")).as("the epoch is only created once").isEqualTo(now);
+  }
+
+  @Test
+  void whenTheHolderOfAClashedAddressLetsGoTheOtherClusterKeepsItsClaim() {
+    ClaimStore a = store("a");
+    ClaimStore b = store("b");
+    IpAddress address = IpAddress.parse("10.0.0.9");
+    OwnerRef holder = owner("a", "first");
+    OwnerRef survivor = owner("b", "second");
+    assertThat(claim(a, address, holder)).isInstanceOf(ClaimResult.Claimed.class);
+    assertThat(claim(b, address, survivor)).isInstanceOf(ClaimResult.Taken.class);
+
+    a.release(address, holder);
+
+    assertThat(claim(a, address, owner("a", "newcomer"))).isEqualTo(new ClaimResult.Taken("b", ClaimKeys.ownerId(survivor)));
+    assertThat(claim(b, address, survivor)).isInstanceOf(ClaimResult.AlreadyOurs.class);
+    assertThat(b.clusterClaims()).extracting(ClaimStore.ClusterClaim::address).containsExactly(address);
+    assertThat(b.claimsOf(survivor)).containsExactly(address);
+    assertThat(a.clusterClaims()).isEmpty();
+    b.release(address, survivor);
+    assertThat(b.claimedWithin(IpRange.single(address))).isEmpty();
   }
 }

@@ -67,16 +67,20 @@ public final class RedisClaimBenchmark {
 
   private static long runRaw(RedisServer redis, DefaultJedisClientConfig auth, String space, int n) {
     ClaimKeys keys = new ClaimKeys("bench", space);
-    try (RedisClient jedis = RedisClient.builder().hostAndPort("127.0.0.1", redis.port()).clientConfig(auth).build()) {
+    try (RedisClient jedis = RedisClient.builder().hostAndPort("127.0.0.1", redis.port()).clientConfig(auth).build();
+        ClaimStore probe = new ClaimStore(
+            RedisClient.builder().hostAndPort("127.0.0.1", redis.port()).clientConfig(auth).build(), keys, "c",
+            Clock.systemUTC())) {
+      ClaimStore.Generation generation = probe.generation("bench");
       long start = System.nanoTime();
       for (int i = 0; i < n; i++) {
         IpAddress address = IpAddress.of(IpFamily.IPV4, 0x0a000000L + i);
         OwnerRef owner = new OwnerRef("c", "ns", "s" + i, "u" + i);
         jedis.eval(
             ClaimStore.CLAIM,
-            List.of(keys.used(IpFamily.IPV4), keys.claim(address), keys.cluster("c"), keys.owner(owner)),
+            List.of(keys.used(IpFamily.IPV4), keys.claim(address), keys.cluster("c"), keys.owner(owner), keys.epoch()),
             List.of(ClaimKeys.hex(address), "c", ClaimKeys.ownerId(owner), Long.toString(System.currentTimeMillis()),
-                ClaimKeys.member(address)));
+                ClaimKeys.member(address), generation.epoch(), generation.replicationId()));
       }
       return System.nanoTime() - start;
     }
@@ -85,9 +89,10 @@ public final class RedisClaimBenchmark {
   private static long runStore(RedisServer redis, DefaultJedisClientConfig auth, String space, int n) {
     RedisClient client = RedisClient.builder().hostAndPort("127.0.0.1", redis.port()).clientConfig(auth).build();
     try (ClaimStore store = new ClaimStore(client, new ClaimKeys("bench", space), "c", Clock.systemUTC())) {
+      ClaimStore.Generation generation = store.generation("bench");
       long start = System.nanoTime();
       for (int i = 0; i < n; i++) {
-        store.claim(IpAddress.of(IpFamily.IPV4, 0x0a000000L + i), new OwnerRef("c", "ns", "s" + i, "u" + i));
+        store.claim(IpAddress.of(IpFamily.IPV4, 0x0a000000L + i), new OwnerRef("c", "ns", "s" + i, "u" + i), generation);
       }
       return System.nanoTime() - start;
     }

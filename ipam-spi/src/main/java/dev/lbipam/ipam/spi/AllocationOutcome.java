@@ -4,6 +4,7 @@ import dev.lbipam.ipam.spi.net.IpAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /** The result of {@link IpamBackend#allocate}: expected outcomes are values, not exceptions. */
 public sealed interface AllocationOutcome {
@@ -15,8 +16,11 @@ public sealed interface AllocationOutcome {
    * @param pool a human-readable name of the pool they came from, e.g. {@code cidr-global}
    * @param serviceInterface the interface to announce on, if the configuration names one
    * @param notes things worth telling the user, e.g. "PreferDualStack: no IPv6 pool, IPv4 only"
+   * @param shared the addresses among {@code addresses} that join Services already holding them
+   *     ({@code allow-share}); the host may record a joint holding only for these
    */
-  record Allocated(List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes)
+  record Allocated(
+      List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes, Set<IpAddress> shared)
       implements AllocationOutcome {
     public Allocated {
       addresses = List.copyOf(addresses);
@@ -26,6 +30,12 @@ public sealed interface AllocationOutcome {
       Objects.requireNonNull(pool, "pool");
       Objects.requireNonNull(serviceInterface, "serviceInterface");
       notes = List.copyOf(notes);
+      shared = Set.copyOf(shared);
+    }
+
+    /** An allocation that shares nothing. */
+    public Allocated(List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes) {
+      this(addresses, pool, serviceInterface, notes, Set.of());
     }
   }
 

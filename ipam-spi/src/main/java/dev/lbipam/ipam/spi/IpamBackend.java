@@ -75,6 +75,13 @@ public interface IpamBackend extends AutoCloseable {
   /** Called by the host after it re-asserted every holding because {@link #needsRestore()} said so. */
   default void restoreCompleted() {}
 
+  /**
+   * Called once per maintenance round, with no lock held that allocations wait on. Backends with
+   * external state re-assert what this cluster holds here, so that a record lost outside (a store
+   * that lost writes, a clash resolved by hand) comes back within one round.
+   */
+  default void maintain() {}
+
   /** Samples for the host's metrics endpoint: call latency, errors, circuit state. */
   default List<BackendMetric> metrics() {
     return List.of();

@@ -113,6 +113,38 @@ public record IpAddress(IpFamily family, BigInteger value) implements Comparable
     return family == IpFamily.IPV4;
   }
 
+  private static final BigInteger MAPPED_PREFIX = BigInteger.valueOf(0xffffL).shiftLeft(32);
+  private static final BigInteger LOW_32 = BigInteger.valueOf(0xffffffffL);
+
+  /** True for an IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}). */
+  public boolean isIpv4Mapped() {
+    return family == IpFamily.IPV6 && value.andNot(LOW_32).equals(MAPPED_PREFIX);
+  }
+
+  /**
+   * The IPv4 address an IPv4-mapped IPv6 address stands for, or this address. Two addresses are the
+   * same host when their {@code unmapped()} forms are equal.
+   */
+  public IpAddress unmapped() {
+    return isIpv4Mapped() ? new IpAddress(IpFamily.IPV4, value.and(LOW_32)) : this;
+  }
+
+  /** The other spelling of the same host: mapped for IPv4, IPv4 for mapped; empty otherwise. */
+  public java.util.Optional<IpAddress> alias() {
+    if (isIpv4Mapped()) {
+      return java.util.Optional.of(unmapped());
+    }
+    if (isIpv4()) {
+      return java.util.Optional.of(new IpAddress(IpFamily.IPV6, value.or(MAPPED_PREFIX)));
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** The unspecified address of its family ({@code 0.0.0.0} or {@code ::}). */
+  public boolean isUnspecified() {
+    return value.signum() == 0;
+  }
+
   /** This address plus {@code delta}, or null when the result leaves the family's space. */
   public IpAddress plus(long delta) {
     BigInteger next = value.add(BigInteger.valueOf(delta));
@@ -133,12 +165,17 @@ public record IpAddress(IpFamily family, BigInteger value) implements Comparable
     return byFamily != 0 ? byFamily : value.compareTo(other.value);
   }
 
-  /** Canonical text: dotted quad, or RFC 5952 compressed lowercase IPv6. */
+  /**
+   * Canonical text: dotted quad, or RFC 5952 compressed lowercase IPv6; an IPv4-mapped address keeps
+   * its IPv4 part dotted ({@code ::ffff:10.80.0.2}), as RFC 5952 section 5 and Go's netip print it.
+   */
   @Override
   public String toString() {
     if (family == IpFamily.IPV4) {
-      long v = value.longValue();
-      return ((v >> 24) & 0xff) + "." + ((v >> 16) & 0xff) + "." + ((v >> 8) & 0xff) + "." + (v & 0xff);
+      return dotted(value.longValue());
+    }
+    if (isIpv4Mapped()) {
+      return "::ffff:" + dotted(value.longValue());
     }
     int[] groups = new int[8];
     for (int i = 0; i < 8; i++) {
@@ -174,5 +211,9 @@ public record IpAddress(IpFamily family, BigInteger value) implements Comparable
       text.append(Integer.toHexString(groups[i]));
     }
     return text.toString();
+  }
+
+  private static String dotted(long v) {
+    return ((v >> 24) & 0xff) + "." + ((v >> 16) & 0xff) + "." + ((v >> 8) & 0xff) + "." + (v & 0xff);
   }
 }

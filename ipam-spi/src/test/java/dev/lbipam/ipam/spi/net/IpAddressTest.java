@@ -49,7 +49,7 @@ class IpAddressTest {
         new Case("IPv6 with embedded IPv4 notation", "64:ff9b::192.0.2.33", IpFamily.IPV6,
             "524413980667603649783483184533471777", "64:ff9b::c000:221"),
         new Case("IPv6 IPv4-mapped literal stays IPv6", "::ffff:1.2.3.4", IpFamily.IPV6,
-            "281470698652420", "::ffff:102:304"));
+            "281470698652420", "::ffff:1.2.3.4"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -145,5 +145,26 @@ class IpAddressTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new IpAddress(IpFamily.IPV6, BigInteger.valueOf(-1)))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anIpv4MappedAddressPrintsDottedAndStandsForItsIpv4Host() {
+    IpAddress mapped = IpAddress.parse("::ffff:10.80.0.2");
+    assertThat(mapped.toString()).isEqualTo("::ffff:10.80.0.2");
+    assertThat(IpAddress.parse("::ffff:a50:2")).isEqualTo(mapped);
+    assertThat(mapped.isIpv4Mapped()).isTrue();
+    assertThat(mapped.unmapped()).isEqualTo(IpAddress.parse("10.80.0.2"));
+    assertThat(IpAddress.parse("10.80.0.2").alias()).contains(mapped);
+    assertThat(mapped.alias()).contains(IpAddress.parse("10.80.0.2"));
+    assertThat(IpAddress.parse("2001:db8::1").alias()).isEmpty();
+    assertThat(IpAddress.parse("::a50:2").isIpv4Mapped()).as("IPv4-compatible is not mapped").isFalse();
+    assertThat(IpAddress.parse("::a50:2").toString()).isEqualTo("::a50:2");
+  }
+
+  @Test
+  void theUnspecifiedAddressesAreKnown() {
+    assertThat(IpAddress.parse("::").isUnspecified()).isTrue();
+    assertThat(IpAddress.parse("0.0.0.0").isUnspecified()).isTrue();
+    assertThat(IpAddress.parse("::1").isUnspecified()).isFalse();
   }
 }

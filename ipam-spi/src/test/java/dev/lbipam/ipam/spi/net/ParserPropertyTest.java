@@ -170,7 +170,12 @@ class ParserPropertyTest {
    * A reference RFC 5952 formatter written differently from the production one: replace the first
    * of the longest runs (two or more) of ":0" groups in ":g1:...:g8:" with "::".
    */
+  /** RFC 5952, with section 5: an IPv4-mapped address keeps its IPv4 part dotted. */
   static String rfc5952(List<Integer> groups) {
+    if (groups.subList(0, 5).stream().allMatch(g -> g == 0) && groups.get(5) == 0xffff) {
+      return "::ffff:" + (groups.get(6) >> 8) + "." + (groups.get(6) & 0xff) + "." + (groups.get(7) >> 8) + "."
+          + (groups.get(7) & 0xff);
+    }
     String framed = ":" + fullForm(groups, "%x") + ":";
     for (int n = 8; n >= 2; n--) {
       String zeros = ":" + "0:".repeat(n);

@@ -1,0 +1,254 @@
+package dev.lbipam.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lbipam.testsupport.KubeApiServer;
+import dev.lbipam.testsupport.KubeApiServerExtension;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.NetworkingV1Api;
+import io.kubernetes.client.openapi.models.V1IPAddress;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServicePort;
+import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Address claims (networking.k8s.io/v1 IPAddress objects) on a real API server: created before an
+ * address is written, released with it, kept while a Service is being deleted, reported when the
+ * address is a ClusterIP, left alone by the API server's own repair loop, and created for every
+ * address at start-up.
+ */
+class AddressClaimsIT {
+  @RegisterExtension static final KubeApiServerExtension KUBE = new KubeApiServerExtension();
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static TestServices kube;
+  static ControllerProcess controller;
+
+  @BeforeAll
+  static void startController() throws Exception {
+    KubeApiServer server = KUBE.server();
+    Manifests.installRbac(server.adminClient());
+    kube = new TestServices(server.adminClient());
+    controller = ControllerProcess.start(server, "claims", "--claim-gc-grace=PT2S", "--maintenance-interval=PT1S");
+    controller.httpPort();
+  }
+
+  @AfterAll
+  static void stopController() throws Exception {
+    if (controller != null) {
+      assertThat(controller.stop()).as("exit code after SIGTERM\n%s", controller.log()).isEqualTo(143);
+    }
+  }
+
+  static List<V1IPAddress> claims(ApiClient admin) throws Exception {
+    return new NetworkingV1Api(admin)
+        .listIPAddress()
+        .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
+        .execute()
+        .getItems();
+  }
+
+  /** Claim name to the ns/name its parentRef names, for claims of Services in {@code ns}. */
+  static Map<String, String> claimsIn(ApiClient admin, String ns) throws Exception {
+    return claims(admin).stream()
+        .filter(c -> ns.equals(c.getSpec().getParentRef().getNamespace()))
+        .collect(Collectors.toMap(c -> c.getMetadata().getName(),
+            c -> c.getSpec().getParentRef().getNamespace() + "/" + c.getSpec().getParentRef().getName()));
+  }
+
+  private static void pools(Map<String, String> keys) throws Exception {
+    String version = kube.setPoolKeys(keys);
+    await().atMost(WAIT).until(() -> controller.log().contains("resourceVersion=" + version + " problems="));
+  }
+
+  @Test
+  void everyAddressIsClaimedByItsServiceBeforeItIsShownAndReleasedWithIt() throws Exception {
+    ApiClient admin = KUBE.server().adminClient();
+    String ns = KUBE.server().createNamespace("claims-basic");
+    pools(Map.of("cidr-" + ns, "10.60.0.0/29,fd00:60::/125"));
+    kube.create(TestServices.loadBalancer(ns, "a"));
+    kube.create(TestServices.dualStack(TestServices.loadBalancer(ns, "dual"), "RequireDualStack", "IPv4", "IPv6"));
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "a").isPresent() && kube.addresses(ns, "dual").isPresent());
+
+    Map<String, String> expected = new HashMap<>();
+    for (String name : List.of("a", "dual")) {
+      for (String address : kube.addresses(ns, name).orElseThrow().split(",")) {
+        expected.put(address, ns + "/" + name);
+      }
+    }
+    assertThat(expected).hasSize(3);
+    assertThat(claimsIn(admin, ns)).isEqualTo(expected);
+    V1IPAddress one = claims(admin).stream().filter(c -> expected.containsKey(c.getMetadata().getName())).findFirst().orElseThrow();
+    assertThat(one.getSpec().getParentRef().getResource()).isEqualTo("services");
+    assertThat(one.getSpec().getParentRef().getGroup()).isNullOrEmpty();
+    assertThat(one.getMetadata().getAnnotations().get(AddressClaims.HOLDERS_ANNOTATION)).contains("\"uid\"");
+
+    kube.delete(ns, "a");
+    kube.delete(ns, "dual");
+    await().atMost(WAIT).until(() -> claimsIn(admin, ns).isEmpty());
+  }
+
+  @Test
+  void theApiServersRepairLoopLeavesOurClaimsAloneAndAClusterIpIsAClash() throws Exception {
+    ApiClient admin = KUBE.server().adminClient();
+    String ns = KUBE.server().createNamespace("claims-cidr");
+    // 10.0.0.0/16 is the test API server's Service CIDR: its allocator holds 10.0.0.77 as an IPAddress.
+    V1Service clusterIp = new V1Service()
+        .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().namespace(ns).name("internal"))
+        .spec(new V1ServiceSpec().type("ClusterIP").clusterIP("10.0.0.77")
+            .addPortsItem(new V1ServicePort().port(80).protocol("TCP")));
+    kube.create(clusterIp);
+    pools(Map.of("range-" + ns, "10.0.0.77-10.0.0.78"));
+
+    kube.create(TestServices.loadBalancer(ns, "lb"));
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "lb").isPresent());
+    assertThat(kube.addresses(ns, "lb")).as("the ClusterIP's address is skipped").contains("10.0.0.78");
+
+    V1Service pinned = TestServices.loadBalancer(ns, "pinned");
+    pinned.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.0.0.77");
+    kube.create(pinned);
+    await().atMost(WAIT).until(() ->
+        kube.hasEvent(ns, "pinned", "Warning", "AddressInUse", "the ClusterIP of Service " + ns + "/internal"));
+    assertThat(kube.addresses(ns, "pinned")).as("a pinned address is never moved").contains("10.0.0.77");
+
+    V1IPAddress ours = new NetworkingV1Api(admin).readIPAddress("10.0.0.78").execute();
+    Thread.sleep(5000);
+    V1IPAddress later = new NetworkingV1Api(admin).readIPAddress("10.0.0.78").execute();
+    assertThat(later.getMetadata().getResourceVersion()).as("untouched by the API server").isEqualTo(ours.getMetadata().getResourceVersion());
+    assertThat(later.getMetadata().getLabels()).containsEntry(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY);
+    assertThat(new NetworkingV1Api(admin).readIPAddress("10.0.0.77").execute().getMetadata().getLabels())
+        .as("the ClusterIP keeps its own claim")
+        .containsEntry(AddressClaims.MANAGED_BY_LABEL, "ipallocator.k8s.io");
+
+    kube.delete(ns, "lb");
+    kube.delete(ns, "pinned");
+    kube.delete(ns, "internal");
+    await().atMost(WAIT).until(() -> claimsIn(admin, ns).isEmpty());
+  }
+
+  @Test
+  void aServiceBeingDeletedKeepsItsAddressUntilItsFinalizerIsGone() throws Exception {
+    String ns = KUBE.server().createNamespace("claims-deleting");
+    pools(Map.of("cidr-" + ns, "10.61.0.1/32"));
+    V1Service held = TestServices.loadBalancer(ns, "held");
+    held.getMetadata().addFinalizersItem("example.com/hold");
+    kube.create(held);
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "held").isPresent());
+    assertThat(kube.addresses(ns, "held")).contains("10.61.0.1");
+
+    kube.delete(ns, "held");
+    await().atMost(WAIT).until(() ->
+        kube.get(ns, "held").map(s -> !s.getMetadata().getFinalizers().contains(KubeVipNames.FINALIZER)).orElse(true));
+    // Still there (another finalizer holds it), still showing its address: nobody else may get it.
+    assertThat(kube.addresses(ns, "held")).contains("10.61.0.1");
+    kube.create(TestServices.loadBalancer(ns, "next"));
+    await().atMost(WAIT).until(() -> kube.hasEvent(ns, "next", "Warning", "PoolExhausted", "10.61.0.1"));
+    assertThat(kube.addresses(ns, "next")).isEmpty();
+
+    kube.patchService(ns, "held", "{\"metadata\":{\"finalizers\":null}}");
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "next").isPresent());
+    assertThat(kube.addresses(ns, "next")).contains("10.61.0.1");
+    kube.delete(ns, "next");
+    await().atMost(WAIT).until(() -> claimsIn(KUBE.server().adminClient(), ns).isEmpty());
+  }
+
+  @Test
+  void anOrphanedClaimIsCollectedAndAClaimOfAWaitingServiceIsGivenToIt() throws Exception {
+    ApiClient admin = KUBE.server().adminClient();
+    String ns = KUBE.server().createNamespace("claims-orphan");
+    V1Service waiting = kube.create(TestServices.loadBalancer(ns, "waiting"));
+    await().atMost(WAIT).until(() -> kube.hasEvent(ns, "waiting", "Warning", "NoPool", ""));
+    // What a replica leaves when it stops between its claim and its patch: a claim for a Service
+    // that no longer exists, and one for a Service that still waits.
+    createClaim(admin, "10.62.0.1", ns, "ghost", "00000000-0000-0000-0000-000000000000");
+    createClaim(admin, "10.62.0.5", ns, "waiting", waiting.getMetadata().getUid());
+
+    pools(Map.of("cidr-" + ns, "10.62.0.0/29"));
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "waiting").isPresent());
+    assertThat(kube.addresses(ns, "waiting")).as("the address claimed for it").contains("10.62.0.5");
+    await().atMost(WAIT).until(() -> !claimsIn(admin, ns).containsKey("10.62.0.1"));
+    assertThat(controller.log()).contains("released orphaned claim address=10.62.0.1");
+
+    kube.create(TestServices.loadBalancer(ns, "next"));
+    await().atMost(WAIT).until(() -> kube.addresses(ns, "next").isPresent());
+    assertThat(kube.addresses(ns, "next")).contains("10.62.0.1");
+    assertThat(claimsIn(admin, ns)).containsOnlyKeys("10.62.0.1", "10.62.0.5");
+    kube.delete(ns, "next");
+    kube.delete(ns, "waiting");
+    await().atMost(WAIT).until(() -> claimsIn(admin, ns).isEmpty());
+  }
+
+  static void createClaim(ApiClient admin, String address, String ns, String name, String uid) throws Exception {
+    new NetworkingV1Api(admin).createIPAddress(new V1IPAddress()
+        .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().name(address)
+            .putLabelsItem(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY)
+            .putAnnotationsItem(AddressClaims.HOLDERS_ANNOTATION,
+                AddressClaims.encode(List.of(new AddressClaim.Holder(ns, name, uid, List.of())))))
+        .spec(new io.kubernetes.client.openapi.models.V1IPAddressSpec().parentRef(
+            new io.kubernetes.client.openapi.models.V1ParentReference().resource("services").namespace(ns).name(name))))
+        .execute();
+  }
+
+  @Test
+  void startUpClaimsEveryAddressAlreadyShownMovesNothingAndWarnsBothSidesOfAClash() throws Exception {
+    try (KubeApiServer server = KubeApiServer.start()) {
+      Manifests.installRbac(server.adminClient());
+      TestServices old = new TestServices(server.adminClient());
+      String ns = server.createNamespace("upgrade");
+      old.setPoolKeys(Map.of("cidr-" + ns, "10.63.0.0/23"));
+      // As kube-vip-cloud-provider (or lbipam 0.1) left them: addresses in the annotation, no claims.
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        int n = i;
+        futures.add(pool.submit(() -> {
+          V1Service service = TestServices.loadBalancer(ns, "old-" + n);
+          service.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.63.0." + (n + 1));
+          service.getMetadata().putLabelsItem(KubeVipNames.IMPLEMENTATION_LABEL, KubeVipNames.IMPLEMENTATION_VALUE);
+          return old.create(service);
+        }));
+      }
+      for (Future<?> future : futures) {
+        future.get();
+      }
+      pool.shutdown();
+      // Two Services that share an address although their ports clash.
+      for (String name : List.of("clash-a", "clash-b")) {
+        V1Service service = TestServices.loadBalancer(ns, name);
+        service.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.63.1.10");
+        old.create(service);
+      }
+
+      try (ControllerProcess upgraded = ControllerProcess.start(server, "upgraded")) {
+        await().atMost(WAIT).until(() -> claimsIn(server.adminClient(), ns).size() == 201);
+        assertThat(upgraded.log()).contains("indexed existing services");
+        Map<String, String> claimed = claimsIn(server.adminClient(), ns);
+        for (int i = 0; i < 200; i++) {
+          assertThat(old.addresses(ns, "old-" + i)).as("nothing moves").contains("10.63.0." + (i + 1));
+          assertThat(claimed.get("10.63.0." + (i + 1))).isEqualTo(ns + "/old-" + i);
+        }
+        assertThat(old.addresses(ns, "clash-a")).contains("10.63.1.10");
+        assertThat(old.addresses(ns, "clash-b")).contains("10.63.1.10");
+        await().atMost(WAIT).until(() ->
+            old.hasEvent(ns, "clash-a", "Warning", "AddressInUse", "10.63.1.10")
+                && old.hasEvent(ns, "clash-b", "Warning", "AddressInUse", "10.63.1.10"));
+        old.create(TestServices.loadBalancer(ns, "new"));
+        await().atMost(WAIT).until(() -> old.addresses(ns, "new").isPresent());
+        assertThat(old.addresses(ns, "new")).contains("10.63.0.201");
+      }
+    }
+  }
+}
