@@ -52,6 +52,7 @@ public final class ServiceReconciler implements Reconciler {
   static final Request CONFIG_REQUEST = new Request("", "#pool-config");
   private static final Logger LOG = LoggerFactory.getLogger(ServiceReconciler.class);
   private static final Duration WAIT_FOR_CHANGE = Duration.ofMinutes(5);
+  private static final Duration BACKEND_RETRY = Duration.ofSeconds(2);
   private static final int MAX_CLAIM_RACES = 16;
   private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
 
@@ -648,8 +649,10 @@ public final class ServiceReconciler implements Reconciler {
       message = "pool ConfigMap " + configMapNamespace + "/" + configMapName + " not found: " + message;
     }
     events.warning(service, EventReason.of(rejected.reason()), LogText.cap(message));
+    // A backend that is away (or restoring) is retried at a steady pace: exponential backoff per
+    // Service would leave Services waiting for minutes after a short outage.
     return rejected.reason() == RejectReason.BACKEND_UNAVAILABLE
-        ? new Result(true)
+        ? new Result(true, BACKEND_RETRY)
         : new Result(true, WAIT_FOR_CHANGE);
   }
 

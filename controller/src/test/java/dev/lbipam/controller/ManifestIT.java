@@ -57,11 +57,13 @@ class ManifestIT {
       return 200;
     } catch (ApiException e) {
       return e.getCode();
+    } catch (Exception e) {
+      throw new AssertionError(e);
     }
   }
 
   interface ThrowingCall {
-    void run() throws ApiException;
+    void run() throws Exception;
   }
 
   @Test
@@ -110,6 +112,23 @@ class ManifestIT {
           .involvedObject(new io.kubernetes.client.openapi.models.V1ObjectReference().kind("Service").namespace(ns).name("svc"))
           .reason("Test").message("rbac").type("Normal")).execute();
     }
+    for (ApiClient client : asController()) {
+      // Address claims: create, read, list, replace, delete (ADR 0008).
+      var networking = new io.kubernetes.client.openapi.apis.NetworkingV1Api(client);
+      String address = client == asController().get(0) ? "10.250.0.1" : "10.250.0.2";
+      networking.createIPAddress(new io.kubernetes.client.openapi.models.V1IPAddress()
+          .metadata(new V1ObjectMeta().name(address).putLabelsItem(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY))
+          .spec(new io.kubernetes.client.openapi.models.V1IPAddressSpec().parentRef(
+              new io.kubernetes.client.openapi.models.V1ParentReference().resource("services").namespace(ns).name("svc"))))
+          .execute();
+      var claim = networking.readIPAddress(address).execute();
+      assertThat(networking.listIPAddress().labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
+          .execute().getItems()).isNotEmpty();
+      networking.replaceIPAddress(address, claim.metadata(claim.getMetadata().putAnnotationsItem("x", "y"))).execute();
+      try (okhttp3.Response deleted = networking.deleteIPAddress(address).buildCall(null).execute()) {
+        assertThat(deleted.code()).isEqualTo(200);
+      }
+    }
     CoordinationV1Api leases = new CoordinationV1Api(asController().get(0));
     leases.createNamespacedLease("kube-system", new V1Lease()
         .metadata(new V1ObjectMeta().name("kube-vip-cloud-controller").namespace("kube-system"))
@@ -137,6 +156,12 @@ class ManifestIT {
       assertThat(status(() -> core.listPodForAllNamespaces().execute())).isEqualTo(403);
       assertThat(status(() -> new CoordinationV1Api(client).readNamespacedLease("someone-else", "kube-system").execute())).isEqualTo(403);
       assertThat(status(() -> new CoordinationV1Api(client).deleteNamespacedLease("kube-vip-cloud-controller", "kube-system").execute())).isEqualTo(403);
+      assertThat(status(() -> new io.kubernetes.client.openapi.apis.NetworkingV1Api(client).listServiceCIDR().execute()))
+          .as("ServiceCIDRs are not ours").isEqualTo(403);
+      assertThat(status(() -> PatchUtils.patch(io.kubernetes.client.openapi.models.V1IPAddress.class,
+          () -> new io.kubernetes.client.openapi.apis.NetworkingV1Api(client)
+              .patchIPAddress("10.0.0.1", new V1Patch("{\"metadata\":{\"labels\":{\"a\":\"b\"}}}")).buildCall(null),
+          V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client))).as("claims are replaced, never patched").isEqualTo(403);
     }
     assertThatThrownBy(() -> new CoreV1Api(asController().get(0)).listNamespace().execute())
         .isInstanceOf(ApiException.class);

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 public final class RedisServer implements AutoCloseable {
   public static final String USER = "lbipam";
   public static final String SENTINEL_USER = "sentinel";
+  private static final String ADMIN_USER = "operator";
   /** The least-privilege command list for the Redis backend, as documented in docs/redis.md. */
   public static final String ACL_COMMANDS =
       "+eval +evalsha +zrangebylex +smembers +hgetall +set +get +ping +hello +client|setname "
@@ -189,6 +190,34 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** FLUSHALL as an operator would type it: every key of every database is gone. */
+  public void flushAll() {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      var out = socket.getOutputStream();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      out.write(resp("AUTH", ADMIN_USER, sentinelPassword));
+      out.write(resp("FLUSHALL"));
+      out.flush();
+      String auth = in.readLine();
+      String flush = in.readLine();
+      if (!"+OK".equals(auth) || !"+OK".equals(flush)) {
+        throw new IllegalStateException("FLUSHALL failed: " + auth + " / " + flush);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] resp(String... words) {
+    StringBuilder text = new StringBuilder("*" + words.length + "\r\n");
+    for (String word : words) {
+      byte[] bytes = word.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      text.append('$').append(bytes.length).append("\r\n").append(word).append("\r\n");
+    }
+    return text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** Starts again on the same port with an empty data set. */
   public void restart() {
     kill();
@@ -221,6 +250,8 @@ public final class RedisServer implements AutoCloseable {
     command.addAll(List.of("--user", SENTINEL_USER, "on", ">" + sentinelPassword, "allchannels", "+multi", "+slaveof",
         "+ping", "+exec", "+subscribe", "+config|rewrite", "+role", "+publish", "+info", "+client|setname",
         "+client|kill", "+script|kill", "+psync", "+replconf"));
+    // An operator's account for tests that wipe the data set; the backend never uses it.
+    command.addAll(List.of("--user", ADMIN_USER, "on", ">" + sentinelPassword, "~*", "&*", "+@all"));
     if (masterPort != null) {
       command.addAll(List.of("--replicaof", "127.0.0.1", Integer.toString(masterPort),
           "--masteruser", SENTINEL_USER, "--masterauth", sentinelPassword));
