@@ -256,7 +256,17 @@ public final class ServiceReconciler implements Reconciler {
       maintenanceLock.writeLock().unlock();
     }
     backend.maintain();
-    collectClaims();
+    if (collectClaims() > 0) {
+      // The addresses of the claims just deleted are free now, not one round later.
+      maintenanceLock.writeLock().lock();
+      try {
+        if (syncStandIns() > 0) {
+          requeueWaiting();
+        }
+      } finally {
+        maintenanceLock.writeLock().unlock();
+      }
+    }
     metrics.claims.set(claims.size());
   }
 
@@ -328,8 +338,11 @@ public final class ServiceReconciler implements Reconciler {
    * Frees claims whose Service is gone or has moved on (ClaimRules.holderState), once that has
    * been true for the grace period; rereads claims of others (e.g. ClusterIPs) to see them go.
    * Runs outside every lock: each write carries a resourceVersion precondition.
+   *
+   * @return how many holders were released
    */
-  private void collectClaims() {
+  private int collectClaims() {
+    int released = 0;
     long now = System.nanoTime();
     Set<String> seen = new HashSet<>();
     for (AddressClaim claim : claims.all()) {
@@ -354,6 +367,7 @@ public final class ServiceReconciler implements Reconciler {
           }
           if (now - since >= claimGraceNanos) {
             claims.release(address, holder.uid());
+            released++;
             metrics.claimsReleased.labels(state == ClaimRules.HolderState.GONE ? "service_gone" : "service_moved_on").inc();
             LOG.info("released orphaned claim address={} holder={} state={}", claim.name(), holder.key(), state);
           }
@@ -365,6 +379,7 @@ public final class ServiceReconciler implements Reconciler {
     synchronized (staleSince) {
       staleSince.keySet().retainAll(seen);
     }
+    return released;
   }
 
   @Override

@@ -69,6 +69,27 @@ class AddressClaimsIT {
             c -> c.getSpec().getParentRef().getNamespace() + "/" + c.getSpec().getParentRef().getName()));
   }
 
+  /** The NAME and PARENTREF cells of the table the API server renders for kubectl. */
+  static List<List<String>> kubectlGetRows(ApiClient admin) throws Exception {
+    okhttp3.Request request = new okhttp3.Request.Builder()
+        .url(admin.getBasePath() + "/apis/networking.k8s.io/v1/ipaddresses?labelSelector="
+            + AddressClaims.MANAGED_BY_LABEL + "%3D" + AddressClaims.MANAGED_BY)
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .header("Authorization", "Bearer " + KUBE.server().adminToken())
+        .build();
+    List<List<String>> rows = new ArrayList<>();
+    try (okhttp3.Response response = admin.getHttpClient().newCall(request).execute()) {
+      var table = com.google.gson.JsonParser.parseString(response.body().string()).getAsJsonObject();
+      assertThat(table.getAsJsonArray("columnDefinitions").get(1).getAsJsonObject().get("name").getAsString())
+          .isEqualTo("ParentRef");
+      for (var row : table.getAsJsonArray("rows")) {
+        var cells = row.getAsJsonObject().getAsJsonArray("cells");
+        rows.add(List.of(cells.get(0).getAsString(), cells.get(1).getAsString()));
+      }
+    }
+    return rows;
+  }
+
   private static void pools(Map<String, String> keys) throws Exception {
     String version = kube.setPoolKeys(keys);
     await().atMost(WAIT).until(() -> controller.log().contains("resourceVersion=" + version + " problems="));
@@ -95,6 +116,8 @@ class AddressClaimsIT {
     assertThat(one.getSpec().getParentRef().getResource()).isEqualTo("services");
     assertThat(one.getSpec().getParentRef().getGroup()).isNullOrEmpty();
     assertThat(one.getMetadata().getAnnotations().get(AddressClaims.HOLDERS_ANNOTATION)).contains("\"uid\"");
+    assertThat(kubectlGetRows(admin)).as("what kubectl get ipaddress prints").contains(
+        List.of(kube.addresses(ns, "a").orElseThrow(), "services/" + ns + "/a"));
 
     kube.delete(ns, "a");
     kube.delete(ns, "dual");

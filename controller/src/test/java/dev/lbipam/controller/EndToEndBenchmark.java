@@ -65,6 +65,8 @@ public final class EndToEndBenchmark {
   static final String CONTROLLER_POOL = "10.128.0.0/16";
   static final String WARMUP_POOL = "10.131.0.0/16";
   static final String BACKLOG_POOL = "10.132.0.0/16";
+  static final String NO_CLAIMS_POOL = "10.133.0.0/16";
+  static final String NO_CLAIMS_WARMUP_POOL = "10.134.0.0/16";
   static final int WARMUP_SERVICES = 200;
 
   private EndToEndBenchmark() {}
@@ -81,14 +83,15 @@ public final class EndToEndBenchmark {
   }
 
   private static void run(int n) throws Exception {
-    if (n < 1 || n > 15_000) {
-      // 200 + 4N Services must fit the test server's cluster IP range (a /16).
-      throw new IllegalArgumentException("N must be 1..15000: " + n);
+    if (n < 1 || n > 12_000) {
+      // 400 + 5N Services must fit the test server's cluster IP range (a /16).
+      throw new IllegalArgumentException("N must be 1..12000: " + n);
     }
     ensureRealClassPath();
     System.out.printf("EndToEndBenchmark N=%d threads=%d nproc=%d java=%s%n",
         n, THREADS, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     PhaseResult controllerRun;
+    PhaseResult withoutClaims;
     PhaseResult backlog;
     PhaseResult floor;
     PhaseResult pipelined;
@@ -99,8 +102,21 @@ public final class EndToEndBenchmark {
       String warmupNs = server.createNamespace("bench-warmup");
       String ns = server.createNamespace("bench-controller");
       String backlogNs = server.createNamespace("bench-backlog");
+      String noClaimsWarmupNs = server.createNamespace("bench-warmup-no-claims");
+      String noClaimsNs = server.createNamespace("bench-no-claims");
       kube.setPoolKeys(Map.of(
-          "cidr-" + warmupNs, WARMUP_POOL, "cidr-" + ns, CONTROLLER_POOL, "cidr-" + backlogNs, BACKLOG_POOL));
+          "cidr-" + warmupNs, WARMUP_POOL, "cidr-" + ns, CONTROLLER_POOL, "cidr-" + backlogNs, BACKLOG_POOL,
+          "cidr-" + noClaimsWarmupNs, NO_CLAIMS_WARMUP_POOL, "cidr-" + noClaimsNs, NO_CLAIMS_POOL));
+
+      // The same run without address claims first (so that any cost of a fuller etcd falls on the
+      // claims run): the figure "before" claims, for docs/benchmarks.md.
+      try (ControllerProcess controller = ControllerProcess.start(server, "bench-no-claims", "--address-claims=false")) {
+        waitForLog(controller, "indexed existing services", Duration.ofMinutes(3));
+        controllerPhase(server, kube, noClaimsWarmupNs, Math.min(n, WARMUP_SERVICES));
+        Thread.sleep(2000);
+        withoutClaims = controllerPhase(server, kube, noClaimsNs, n);
+        controller.stop();
+      }
 
       try (ControllerProcess controller = ControllerProcess.start(server, "bench")) {
         long t0 = System.nanoTime();
@@ -125,7 +141,7 @@ public final class EndToEndBenchmark {
       floor = floorPhase(server, kube, asController, server.createNamespace("bench-floor"), n, 129);
       pipelined = pipelinedFloorPhase(server, kube, asController, server.createNamespace("bench-pipelined"), n, 130);
     }
-    report(n, controllerRun, backlog, floor, pipelined);
+    report(n, controllerRun, withoutClaims, backlog, floor, pipelined);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -467,7 +483,8 @@ public final class EndToEndBenchmark {
   // ---------------------------------------------------------------------------------------------
   // report
 
-  private static void report(int n, PhaseResult live, PhaseResult backlog, PhaseResult floor, PhaseResult pipelined) {
+  private static void report(
+      int n, PhaseResult live, PhaseResult withoutClaims, PhaseResult backlog, PhaseResult floor, PhaseResult pipelined) {
     System.out.println();
     System.out.printf("== End-to-end benchmark: N=%d LoadBalancer Services, %d client threads, %d CPUs ==%n",
         n, THREADS, Runtime.getRuntime().availableProcessors());
@@ -475,6 +492,7 @@ public final class EndToEndBenchmark {
     System.out.printf("%-58s %9s %9s %9s %9s%n", "", "total s", "p50 ms", "p99 ms", "max ms");
     row("A controller live: create N, until all addressed", live.totalNanos(), live.serviceLatencies());
     total("    of which creating the N Services", live.createPhaseNanos());
+    row("A0 the same with --address-claims=false (before claims)", withoutClaims.totalNanos(), withoutClaims.serviceLatencies());
     row("B controller backlog: indexed -> all N addressed (*)", backlog.totalNanos(), backlog.serviceLatencies());
     total("    creating the N Services before (no controller)", backlog.createPhaseNanos());
     row("C floor: patch phase, N patches; per-patch call", floor.patchPhaseNanos(), floor.patchLatencies());
@@ -489,7 +507,12 @@ public final class EndToEndBenchmark {
     ratio("A / D total", live.totalNanos(), pipelined.totalNanos());
     ratio("A p50 / D p50 latency", percentile(live.serviceLatencies(), 0.5), percentile(pipelined.serviceLatencies(), 0.5));
     ratio("backlog / floor patch phase (B / C patch phase)", backlog.totalNanos(), floor.patchPhaseNanos());
-    for (PhaseResult phase : List.of(live, backlog, floor, pipelined)) {
+    ratio("claims on / claims off, total (A / A0)", live.totalNanos(), withoutClaims.totalNanos());
+    ratio("claims on / claims off, p50 (A / A0)", percentile(live.serviceLatencies(), 0.5),
+        percentile(withoutClaims.serviceLatencies(), 0.5));
+    ratio("claims on / claims off, p99 (A / A0)", percentile(live.serviceLatencies(), 0.99),
+        percentile(withoutClaims.serviceLatencies(), 0.99));
+    for (PhaseResult phase : List.of(live, withoutClaims, backlog, floor, pipelined)) {
       if (phase.addressed() < n) {
         System.out.printf("INCOMPLETE: %s: %d of %d seen addressed%n", phase.name(), phase.addressed(), n);
       }

@@ -86,7 +86,7 @@ class FrozenLeaderIT {
       kube.setPoolKeys(Map.of("cidr-" + ns, "10.47.0.0/23"));
       List<ControllerProcess> all = new ArrayList<>();
       List<String> frozenIdentities = new ArrayList<>();
-      try (AddressWatch watch = new AddressWatch(SplitBrainIT.watchClient(server), ns, "frozen").start()) {
+      try (DuplicateWatch watch = new DuplicateWatch(SplitBrainIT.watchClient(server), ns, "frozen").start()) {
         ControllerProcess a = ControllerProcess.start(server, "frozen-a");
         ControllerProcess b = ControllerProcess.start(server, "frozen-b");
         all.add(a);

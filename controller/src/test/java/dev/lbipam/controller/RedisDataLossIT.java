@@ -79,11 +79,11 @@ class RedisDataLossIT {
         kube.createNamespace("clash");
         kubes.add(kube);
       }
-      try (AddressWatch watchOne = new AddressWatch(SplitBrainIT.watchClient(one), "burst", "one").start();
-          AddressWatch watchTwo = new AddressWatch(SplitBrainIT.watchClient(two), "burst", "two").start();
+      try (DuplicateWatch watchOne = new DuplicateWatch(SplitBrainIT.watchClient(one), "burst", "one").start();
+          DuplicateWatch watchTwo = new DuplicateWatch(SplitBrainIT.watchClient(two), "burst", "two").start();
           ControllerProcess first = controller(one, "one", master, sentinel);
           ControllerProcess second = controller(two, "two", master, sentinel)) {
-        AddressWatch.crossCheck(watchOne, watchTwo);
+        DuplicateWatch.crossCheck(watchOne, watchTwo);
         burst(kubes.get(0), "burst", "warm-", 30);
         burst(kubes.get(1), "burst", "warm-", 30);
         await().atMost(WAIT).until(() -> allAddressed(kubes.get(0), "burst") && allAddressed(kubes.get(1), "burst"));

@@ -264,8 +264,8 @@ class RedisModeIT {
     // The state a controller leaves when killed after its claims and before its patches.
     ClaimStore store = claims("crash");
     ClaimStore.Generation generation = store.generation("crash-test");
-    store.claim(IpAddress.parse("10.74.0.9"), victim, generation);
-    store.claim(IpAddress.parse("10.74.0.1"), ghost, generation);
+    store.claim(IpAddress.parse("10.74.0.9"), victim, generation, false);
+    store.claim(IpAddress.parse("10.74.0.1"), ghost, generation, false);
 
     controller(server, "crash");
     await().atMost(WAIT).until(() -> kube.addresses(ns, "victim").isPresent());

@@ -51,4 +51,25 @@ class ServicePatchTest {
         .contains("{\"metadata\":{\"finalizers\":[\"a/b\"],\"resourceVersion\":\"43\"}}");
     assertThat(ServicePatch.removeFinalizer(fresh())).isEmpty();
   }
+
+  @Test
+  void aPinnedValueWithSpacesIsRewrittenWithoutThemAndNothingElseChanges() {
+    ServiceSnapshot spaced = new ServiceSnapshot("ns", "svc", "uid", "42", false, "LoadBalancer", Optional.empty(),
+        Optional.of(" 10.0.0.5 , 2001:db8::5 "), Optional.empty(), List.of(), List.of(), Optional.empty(), List.of(),
+        List.of("service.kubernetes.io/load-balancer-cleanup"), Map.of("implementation", "kube-vip"), Map.of());
+    assertThat(ServicePatch.ensure(spaced, Optional.empty(), Optional.empty(), false).orElseThrow())
+        .isEqualTo("{\"metadata\":{\"annotations\":{\"kube-vip.io/loadbalancerIPs\":\"10.0.0.5,2001:db8::5\"},"
+            + "\"resourceVersion\":\"42\"}}");
+    ServiceSnapshot clean = new ServiceSnapshot("ns", "svc", "uid", "42", false, "LoadBalancer", Optional.empty(),
+        Optional.of("10.0.0.5"), Optional.empty(), List.of(), List.of(), Optional.empty(), List.of(),
+        List.of("service.kubernetes.io/load-balancer-cleanup"), Map.of("implementation", "kube-vip"), Map.of());
+    assertThat(ServicePatch.ensure(clean, Optional.empty(), Optional.empty(), false)).isEmpty();
+  }
+
+  @Test
+  void longUserTextIsCappedInLogsAndEvents() {
+    String huge = "x".repeat(100_000);
+    assertThat(LogText.cap(huge)).hasSizeLessThan(400).startsWith("xxx").endsWith("(99744 more characters)");
+    assertThat(LogText.cap("short")).isEqualTo("short");
+  }
 }

@@ -38,7 +38,7 @@ class SplitBrainIT {
       TestServices kube = new TestServices(server.adminClient());
       String ns = server.createNamespace("split");
       kube.setPoolKeys(Map.of("cidr-" + ns, "10.46.0.0/24"));
-      try (AddressWatch watch = new AddressWatch(watchClient(server), ns, "split").start();
+      try (DuplicateWatch watch = new DuplicateWatch(watchClient(server), ns, "split").start();
           ControllerProcess a = ControllerProcess.start(server, "brain-a", "--leader-elect=false", "--claim-gc-grace=PT3S",
               "--maintenance-interval=PT1S");
           ControllerProcess b = ControllerProcess.start(server, "brain-b", "--leader-elect=false", "--claim-gc-grace=PT3S",

@@ -82,7 +82,8 @@ public final class ClaimStore implements AutoCloseable {
       """;
 
   // KEYS: used zset, claim hash, cluster set, owner set, epoch. ARGV: hex, cluster, owner id, now,
-  // member, expected epoch, expected replication id.
+  // member, expected epoch, expected replication id, '1' when a Service shows the address (a taken
+  // claim then records the contest) or '0' for a mere allocation attempt.
   static final String CLAIM =
       GENERATION_LUA
           + """
@@ -91,7 +92,9 @@ public final class ClaimStore implements AutoCloseable {
       end
       local holder = redis.call('HGET', KEYS[2], 'cluster')
       if holder and holder ~= ARGV[2] then
-        redis.call('HSET', KEYS[2], 'contested', ARGV[3], 'contested-cluster', ARGV[2])
+        if ARGV[8] == '1' then
+          redis.call('HSET', KEYS[2], 'contested', ARGV[3], 'contested-cluster', ARGV[2])
+        end
         return {'taken', holder, redis.call('HGET', KEYS[2], 'first') or ''}
       end
       local result = 'ours'
@@ -198,13 +201,18 @@ public final class ClaimStore implements AutoCloseable {
   /**
    * Atomically claims the address for the owner unless another cluster holds it, and only while
    * Redis still serves the generation the caller knows.
+   *
+   * @param shown true when the owner's Service already shows the address (restore, re-assertion,
+   *     a pinned address): if another cluster holds it, the clash is recorded, and the claim passes
+   *     to this owner when the holder lets go. False for an allocation attempt, which just moves on.
    */
-  public ClaimResult claim(IpAddress address, OwnerRef owner, Generation known) {
+  public ClaimResult claim(IpAddress address, OwnerRef owner, Generation known, boolean shown) {
     List<String> keys = new ArrayList<>(scriptKeys(address, owner));
     keys.add(this.keys.epoch());
     List<String> args = new ArrayList<>(scriptArgs(address, owner));
     args.add(known.epoch());
     args.add(known.replicationId());
+    args.add(shown ? "1" : "0");
     Object reply = call("claim", () -> jedis.eval(CLAIM, keys, args));
     List<?> list = (List<?>) reply;
     String kind = String.valueOf(list.get(0));

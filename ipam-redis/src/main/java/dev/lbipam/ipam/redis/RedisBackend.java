@@ -138,7 +138,7 @@ public final class RedisBackend implements IpamBackend {
         if (generation == null) {
           return new HoldOutcome.Unavailable("redis has not answered yet: " + lastError);
         }
-        ClaimResult result = store.claim(address, holding.owner(), generation);
+        ClaimResult result = store.claim(address, holding.owner(), generation, true);
         if (result instanceof ClaimResult.GenerationChanged changed) {
           generationChanged(changed.current());
           return new HoldOutcome.Unavailable("redis lost claims (its data set changed); restoring");
@@ -208,7 +208,7 @@ public final class RedisBackend implements IpamBackend {
           if (address.equals(DHCP)) {
             continue;
           }
-          ClaimResult result = store.claim(address, owner, generation);
+          ClaimResult result = store.claim(address, owner, generation, false);
           if (result instanceof ClaimResult.GenerationChanged changed) {
             for (IpAddress mine : claimed) {
               store.release(mine, owner);
@@ -384,7 +384,7 @@ public final class RedisBackend implements IpamBackend {
           if (address.equals(DHCP)) {
             continue;
           }
-          ClaimResult result = store.claim(address, holding.owner(), known);
+          ClaimResult result = store.claim(address, holding.owner(), known, true);
           if (result instanceof ClaimResult.GenerationChanged changed) {
             synchronized (this) {
               generationChanged(changed.current());

@@ -49,9 +49,9 @@ class ClaimStoreIT {
     return store;
   }
 
-  /** A claim on the data set as it is now. */
+  /** A claim on the data set as it is now, by a Service that shows the address. */
   static ClaimResult claim(ClaimStore store, IpAddress address, OwnerRef owner) {
-    return store.claim(address, owner, store.generation("test-epoch"));
+    return store.claim(address, owner, store.generation("test-epoch"), true);
   }
 
   static OwnerRef owner(String cluster, String name) {
@@ -131,17 +131,17 @@ class ClaimStoreIT {
   void aClaimOnADataSetThatWasFlushedOrRestartedWritesNothing() {
     ClaimStore store = store("a");
     ClaimStore.Generation before = store.generation("first");
-    assertThat(store.claim(IpAddress.parse("10.0.0.1"), owner("a", "x"), before)).isInstanceOf(ClaimResult.Claimed.class);
+    assertThat(store.claim(IpAddress.parse("10.0.0.1"), owner("a", "x"), before, false)).isInstanceOf(ClaimResult.Claimed.class);
 
     redis.restart();
-    ClaimResult afterRestart = store.claim(IpAddress.parse("10.0.0.2"), owner("a", "y"), before);
+    ClaimResult afterRestart = store.claim(IpAddress.parse("10.0.0.2"), owner("a", "y"), before, false);
     assertThat(afterRestart).isInstanceOf(ClaimResult.GenerationChanged.class);
     assertThat(store.claimedWithin(IpRange.single(IpAddress.parse("10.0.0.2")))).isEmpty();
 
     ClaimStore.Generation now = store.generation("second");
     assertThat(now.epoch()).isEqualTo("second");
     assertThat(now.replicationId()).isNotEqualTo(before.replicationId());
-    assertThat(store.claim(IpAddress.parse("10.0.0.2"), owner("a", "y"), now)).isInstanceOf(ClaimResult.Claimed.class);
+    assertThat(store.claim(IpAddress.parse("10.0.0.2"), owner("a", "y"), now, false)).isInstanceOf(ClaimResult.Claimed.class);
     assertThat(store.generation("third")).as("the epoch is only created once").isEqualTo(now);
   }
 
@@ -157,7 +157,8 @@ class ClaimStoreIT {
 
     a.release(address, holder);
 
-    assertThat(claim(a, address, owner("a", "newcomer"))).isEqualTo(new ClaimResult.Taken("b", ClaimKeys.ownerId(survivor)));
+    ClaimResult newcomer = a.claim(address, owner("a", "newcomer"), a.generation("test-epoch"), false);
+    assertThat(newcomer).as("an allocation attempt").isEqualTo(new ClaimResult.Taken("b", ClaimKeys.ownerId(survivor)));
     assertThat(claim(b, address, survivor)).isInstanceOf(ClaimResult.AlreadyOurs.class);
     assertThat(b.clusterClaims()).extracting(ClaimStore.ClusterClaim::address).containsExactly(address);
     assertThat(b.claimsOf(survivor)).containsExactly(address);

@@ -80,7 +80,7 @@ public final class RedisClaimBenchmark {
             ClaimStore.CLAIM,
             List.of(keys.used(IpFamily.IPV4), keys.claim(address), keys.cluster("c"), keys.owner(owner), keys.epoch()),
             List.of(ClaimKeys.hex(address), "c", ClaimKeys.ownerId(owner), Long.toString(System.currentTimeMillis()),
-                ClaimKeys.member(address), generation.epoch(), generation.replicationId()));
+                ClaimKeys.member(address), generation.epoch(), generation.replicationId(), "0"));
       }
       return System.nanoTime() - start;
     }
@@ -92,7 +92,7 @@ public final class RedisClaimBenchmark {
       ClaimStore.Generation generation = store.generation("bench");
       long start = System.nanoTime();
       for (int i = 0; i < n; i++) {
-        store.claim(IpAddress.of(IpFamily.IPV4, 0x0a000000L + i), new OwnerRef("c", "ns", "s" + i, "u" + i), generation);
+        store.claim(IpAddress.of(IpFamily.IPV4, 0x0a000000L + i), new OwnerRef("c", "ns", "s" + i, "u" + i), generation, false);
       }
       return System.nanoTime() - start;
     }

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * at that instant. Addresses are what a data plane could announce: the annotation, {@code
  * spec.loadBalancerIP} and the status; an IPv4-mapped IPv6 address counts as its IPv4 host.
  */
-final class AddressWatch implements AutoCloseable {
+final class DuplicateWatch implements AutoCloseable {
   private final ApiClient client;
   private final String namespace;
   private final String cluster;
@@ -37,20 +37,20 @@ final class AddressWatch implements AutoCloseable {
   private final Map<String, Set<String>> everShown = new HashMap<>();
   private volatile Throwable failure;
   /** Other watches whose current holdings count too (another cluster on one shared pool). */
-  private final List<AddressWatch> peers = new CopyOnWriteArrayList<>();
+  private final List<DuplicateWatch> peers = new CopyOnWriteArrayList<>();
 
   /** @param watchClient a client with read timeout 0 */
-  AddressWatch(ApiClient watchClient, String namespace, String cluster) {
+  DuplicateWatch(ApiClient watchClient, String namespace, String cluster) {
     this.client = watchClient;
     this.namespace = namespace;
     this.cluster = cluster;
-    this.thread = new Thread(this::run, "address-watch-" + cluster + "-" + namespace);
+    this.thread = new Thread(this::run, "duplicate-watch-" + cluster + "-" + namespace);
     thread.setDaemon(true);
   }
 
-  AddressWatch start() throws Exception {
+  DuplicateWatch start() throws Exception {
     V1ServiceList list = new CoreV1Api(client).listNamespacedService(namespace).execute();
-    synchronized (AddressWatch.class) {
+    synchronized (DuplicateWatch.class) {
       for (V1Service service : list.getItems()) {
         apply("ADDED", service);
       }
@@ -61,7 +61,7 @@ final class AddressWatch implements AutoCloseable {
   }
 
   /** Also count what {@code other} shows at each event, in either watch. */
-  static void crossCheck(AddressWatch a, AddressWatch b) {
+  static void crossCheck(DuplicateWatch a, DuplicateWatch b) {
     a.peers.add(b);
     b.peers.add(a);
   }
@@ -94,7 +94,7 @@ final class AddressWatch implements AutoCloseable {
           if ("BOOKMARK".equals(item.type)) {
             continue;
           }
-          synchronized (AddressWatch.class) {
+          synchronized (DuplicateWatch.class) {
             apply(item.type, item.object);
           }
         }
@@ -126,7 +126,7 @@ final class AddressWatch implements AutoCloseable {
           holders.add(cluster + ":" + entry.getKey());
         }
       }
-      for (AddressWatch peer : peers) {
+      for (DuplicateWatch peer : peers) {
         for (Map.Entry<String, Set<String>> entry : peer.shownBy.entrySet()) {
           if (entry.getValue().contains(address)) {
             holders.add(peer.cluster + ":" + entry.getKey());
@@ -184,7 +184,7 @@ final class AddressWatch implements AutoCloseable {
 
   /** Every address each Service ever showed. */
   Map<String, Set<String>> everShown() {
-    synchronized (AddressWatch.class) {
+    synchronized (DuplicateWatch.class) {
       Map<String, Set<String>> copy = new HashMap<>();
       everShown.forEach((k, v) -> copy.put(k, Set.copyOf(v)));
       return copy;
@@ -193,7 +193,7 @@ final class AddressWatch implements AutoCloseable {
 
   /** What each Service shows now, as the watch has seen it. */
   Map<String, Set<String>> current() {
-    synchronized (AddressWatch.class) {
+    synchronized (DuplicateWatch.class) {
       Map<String, Set<String>> copy = new HashMap<>();
       shownBy.forEach((k, v) -> copy.put(k, Set.copyOf(v)));
       return copy;
