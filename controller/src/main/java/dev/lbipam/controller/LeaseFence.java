@@ -106,18 +106,17 @@ public final class LeaseFence {
 
       @Override
       public boolean create(LeaderElectionRecord record) {
-        long started = nanoClock.getAsLong();
-        boolean ok = lock.create(record);
-        if (ok && lock.identity().equals(record.getHolderIdentity())) {
-          renewed(started);
-        }
-        return ok;
+        return renewal(record, lock::create);
       }
 
       @Override
       public boolean update(LeaderElectionRecord record) {
+        return renewal(record, lock::update);
+      }
+
+      private boolean renewal(LeaderElectionRecord record, java.util.function.Predicate<LeaderElectionRecord> write) {
         long started = nanoClock.getAsLong();
-        boolean ok = lock.update(record);
+        boolean ok = write.test(record);
         if (ok && lock.identity().equals(record.getHolderIdentity())) {
           renewed(started);
         }

@@ -68,6 +68,7 @@ public final class RedisBackend implements IpamBackend {
   /** After a restore, no allocation before this time, so that other clusters re-assert theirs. */
   private long quarantineUntil;
   private volatile String lastError = "";
+  private final Set<IpAddress> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param quarantineMillis how long to wait after re-asserting this cluster's claims on a Redis
@@ -394,7 +395,8 @@ public final class RedisBackend implements IpamBackend {
           if (result instanceof ClaimResult.Claimed) {
             reclaimed++;
             LOG.warn("re-asserted a claim redis had lost address={} owner={}", address, holding.owner().key());
-          } else if (result instanceof ClaimResult.Taken taken) {
+          } else if (result instanceof ClaimResult.Taken taken && reportedClashes.add(address)) {
+            // Reported once: the Service's own Warning Event says it on every change.
             LOG.warn("address clash with another cluster address={} owner={} otherCluster={}", address,
                 holding.owner().key(), taken.cluster());
           }
