@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControllerApp implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerApp.class);
+  /** kube-vip-cloud-provider's Events come from the cloud provider's service controller. */
+  static final String EVENT_COMPONENT = "service-controller";
 
   private final Settings settings;
   private final Runnable onFatal;
@@ -161,7 +163,7 @@ public final class ControllerApp implements AutoCloseable {
     SharedIndexInformer<V1IPAddress> claimsSynced = claimInformer;
 
     broadcaster = new LegacyEventBroadcaster(new CoreV1Api(writeClient));
-    EventRecorder recorder = broadcaster.newRecorder(new V1EventSource().component("kube-vip-cloud-provider"));
+    EventRecorder recorder = broadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
     broadcaster.startRecording();
 
     CollectorRegistry registry = new CollectorRegistry(true);
@@ -293,6 +295,7 @@ public final class ControllerApp implements AutoCloseable {
       return;
     }
     LOG.info("shutting down");
+    ShutdownNoise.stopping();
     try {
       if (maintenance != null) {
         maintenance.shutdownNow();

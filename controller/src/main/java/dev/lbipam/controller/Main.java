@@ -79,6 +79,9 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--backend-option", description = "key=value passed to the backend; repeatable")
   List<String> backendOptions;
 
+  @Option(names = "--log-format", description = "logfmt (default) or json (env LBIPAM_LOG_FORMAT)")
+  String logFormat;
+
   @Option(names = "--address-claims", arity = "1",
       description = "claim every address as a networking.k8s.io/v1 IPAddress before writing it (default true; needs Kubernetes 1.33+)")
   Boolean addressClaims;
@@ -98,6 +101,12 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String format = logFormat != null ? logFormat : System.getenv().getOrDefault("LBIPAM_LOG_FORMAT", "logfmt");
+    if (!format.equals("logfmt") && !format.equals("json") && !format.isEmpty()) {
+      LOG.error("invalid settings: --log-format / LBIPAM_LOG_FORMAT: \"{}\" is neither logfmt nor json", format);
+      return 2;
+    }
+    LogLine.useJson(format.equals("json"));
     Settings settings;
     try {
       settings =

@@ -19,6 +19,12 @@ import java.util.function.IntSupplier;
 
 /** The controller's own Prometheus metrics, in a registry it owns. */
 public final class Metrics {
+  /** The jar's Implementation-Version, or "dev" when run from classes. */
+  static String version() {
+    String version = Metrics.class.getPackage().getImplementationVersion();
+    return version == null ? "dev" : version;
+  }
+
   final CollectorRegistry registry;
   final Counter allocations;
   final Counter failures;
@@ -43,6 +49,11 @@ public final class Metrics {
             .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .register(registry);
     leader = Gauge.build("lbipam_leader", "1 while this replica holds the leader Lease.").register(registry);
+    Gauge.build("lbipam_build_info", "Always 1; the labels say which build runs.")
+        .labelNames("version", "java_version", "backend")
+        .register(registry)
+        .labels(version(), System.getProperty("java.version"), backendName)
+        .set(1);
     claimConflicts =
         Counter.build("lbipam_claim_conflicts_total",
                 "Addresses the backend offered that the API server showed claimed by another Service.")

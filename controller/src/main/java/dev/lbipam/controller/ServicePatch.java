@@ -77,6 +77,18 @@ public final class ServicePatch {
     return java.util.Arrays.stream(list.split(",", -1)).map(String::trim).collect(Collectors.joining(","));
   }
 
+  /** Adds our finalizer and nothing else; empty when it is there. */
+  public static Optional<String> addFinalizer(ServiceSnapshot service) {
+    if (service.hasFinalizer()) {
+      return Optional.empty();
+    }
+    List<String> finalizers = new ArrayList<>(service.finalizers());
+    finalizers.add(KubeVipNames.FINALIZER);
+    JsonObject metadata = new JsonObject();
+    metadata.add("finalizers", toArray(finalizers));
+    return Optional.of(wrap(service, metadata, new JsonObject()));
+  }
+
   /** Removes our finalizer; empty when it is not there. */
   public static Optional<String> removeFinalizer(ServiceSnapshot service) {
     if (!service.hasFinalizer()) {

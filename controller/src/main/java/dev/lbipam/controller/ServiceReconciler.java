@@ -506,9 +506,19 @@ public final class ServiceReconciler implements Reconciler {
       return new Result(true);
     }
     claimShown(service, named);
+    // First sight of a Service that names its own address: kube-vip-cloud-provider reports these too.
+    boolean firstSight = !service.hasFinalizer();
+    if (firstSight) {
+      events.normal(service, EventReason.EnsuringLoadBalancer, "Ensuring load balancer");
+    }
     Optional<String> patch = ServicePatch.ensure(service, adopt, Optional.empty(), adopting);
     if (patch.isPresent() && !patch(service, patch.get())) {
       return new Result(true);
+    }
+    if (firstSight) {
+      String addresses = named.stream().map(IpAddress::toString).collect(java.util.stream.Collectors.joining(","));
+      events.normal(service, EventReason.EnsuredLoadBalancer,
+          "Using " + addresses + (adopting ? " from spec.loadBalancerIP" : " from the annotation " + KubeVipNames.ADDRESSES_ANNOTATION));
     }
     return new Result(false);
   }
@@ -637,7 +647,7 @@ public final class ServiceReconciler implements Reconciler {
         continue;
       }
       boolean had = claims.get(address).map(c -> c.heldBy(owner.uid())).orElse(false);
-      Outcome outcome = claims.claim(address, holderOf(service), allocated.shared().contains(address));
+      Outcome outcome = claims.claim(address, holderOf(service), allocated.shareable().contains(address));
       if (outcome instanceof Outcome.Taken taken) {
         metrics.claimConflicts.inc();
         LOG.info("address claimed elsewhere; deciding again address={} claimedBy=\"{}\"", address, taken.by());
@@ -655,8 +665,13 @@ public final class ServiceReconciler implements Reconciler {
     return true;
   }
 
-  private Result rejected(ServiceSnapshot service, AllocationOutcome.Rejected rejected) {
+  private Result rejected(ServiceSnapshot service, AllocationOutcome.Rejected rejected) throws ApiException {
     waiting.add(service.key());
+    // Handled from now on, as in kube-vip-cloud-provider: the finalizer goes on while it waits.
+    Optional<String> finalizer = ServicePatch.addFinalizer(service);
+    if (finalizer.isPresent()) {
+      patch(service, finalizer.get());
+    }
     metrics.failures.labels(rejected.reason().name()).inc();
     LOG.warn("allocation failed reason={} message=\"{}\"", rejected.reason(), LogText.cap(rejected.message()));
     String message = rejected.message();

@@ -43,6 +43,12 @@ class ConfigMapModeIT {
       // SIGTERM: the JVM runs the shutdown hook and exits with 128+15.
       assertThat(controller.stop()).as("exit code after SIGTERM\n%s", controller.log()).isEqualTo(143);
       assertThat(controller.log()).contains("stopped");
+      assertThat(controller.log()).as("a clean shutdown logs no error").doesNotContain("level=ERROR");
+      for (String line : controller.log().split("\n")) {
+        if (line.startsWith("time=")) {
+          assertThat(LogLineTest.parseLogfmt(line)).as(line).containsKeys("time", "level", "logger", "thread", "msg");
+        }
+      }
     }
   }
 
@@ -139,6 +145,9 @@ class ConfigMapModeIT {
     kube.create(viaAnnotation);
     assertThat(awaitAddress(ns, "via-spec")).isEqualTo("10.24.0.1");
     await().atMost(WAIT).until(() -> kube.get(ns, "via-annotation").orElseThrow().getMetadata().getLabels() != null);
+    awaitEvent(ns, "via-annotation", "Normal", "EnsuredLoadBalancer", "Using 10.24.0.2 from the annotation");
+    awaitEvent(ns, "via-spec", "Normal", "EnsuredLoadBalancer", "Using 10.24.0.1 from spec.loadBalancerIP");
+    assertThat(kube.hasEvent(ns, "via-spec", "Normal", "EnsuringLoadBalancer", "")).isTrue();
 
     kube.create(TestServices.loadBalancer(ns, "auto"));
     assertThat(awaitAddress(ns, "auto")).isEqualTo("10.24.0.3");
@@ -152,6 +161,8 @@ class ConfigMapModeIT {
     assertThat(awaitAddress(ns, "first")).isEqualTo("10.25.0.1");
     kube.create(TestServices.loadBalancer(ns, "waiting"));
     awaitEvent(ns, "waiting", "Warning", "PoolExhausted", "no addresses available");
+    await().atMost(WAIT).until(() ->
+        kube.get(ns, "waiting").orElseThrow().getMetadata().getFinalizers().contains(KubeVipNames.FINALIZER));
 
     pools(Map.of("cidr-" + ns, "10.25.0.1/32, 10.25.0.2/32"));
     assertThat(awaitAddress(ns, "waiting")).isEqualTo("10.25.0.2");
@@ -250,6 +261,8 @@ class ConfigMapModeIT {
           .contains("lbipam_pool_addresses_in_use{pool=\"cidr-" + ns + "\",family=\"IPv4\",} 1.0")
           .contains("lbipam_pool_addresses{pool=\"cidr-" + ns + "\",family=\"IPv6\",} 1.8446744073709552E19")
           .contains("lbipam_leader 1.0")
+          .contains("lbipam_build_info{version=\"")
+          .contains("lbipam_claims ")
           .contains("lbipam_reconcile_duration_seconds_count")
           .contains("lbipam_allocations_total{pool=\"cidr-" + ns + "\",}");
     });

@@ -51,12 +51,6 @@ public final class AddressBook {
     return List.copyOf(byOwner.values());
   }
 
-  /** Whether someone besides {@code owner} holds the address. */
-  public boolean hasOtherHolders(IpAddress address, OwnerRef owner) {
-    Set<OwnerRef> owners = holders.get(address.unmapped());
-    return owners != null && (owners.size() > 1 || !owners.contains(owner));
-  }
-
   public boolean isFree(IpAddress address) {
     return !holders.containsKey(address.unmapped());
   }

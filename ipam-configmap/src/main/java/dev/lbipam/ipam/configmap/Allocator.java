@@ -37,13 +37,8 @@ public final class Allocator {
     PoolSelection selection = config.select(owner.namespace());
     if (existing.isPresent()) {
       String pool = selection instanceof PoolSelection.Found found ? found.pool().key() : "existing";
-      Set<IpAddress> shared = new java.util.HashSet<>();
-      for (IpAddress address : existing.get().addresses()) {
-        if (book.hasOtherHolders(address, owner)) {
-          shared.add(address);
-        }
-      }
-      return new Allocated(existing.get().addresses(), pool, serviceInterface, List.of(), shared);
+      return new Allocated(existing.get().addresses(), pool, serviceInterface, List.of(),
+          shareable(config, request, existing.get().addresses()));
     }
     if (selection instanceof PoolSelection.None) {
       return new Rejected(RejectReason.NO_POOL, NO_POOLS + " for namespace " + owner.namespace());
@@ -61,10 +56,10 @@ public final class Allocator {
       if (!pool.has(family)) {
         return new Rejected(RejectReason.NO_POOL, NO_FAMILY_POOL + " (" + family.kubernetesName() + ", " + pool.key() + ")");
       }
-      Optional<Pick> picked = pick(config, book, request, pool, family, share);
-      return picked
-          .<AllocationOutcome>map(p -> new Allocated(List.of(p.address()), pool.key(), serviceInterface, List.of(),
-              p.shared() ? Set.of(p.address()) : Set.of()))
+      Optional<IpAddress> address = pick(config, book, request, pool, family, share);
+      return address
+          .<AllocationOutcome>map(a -> new Allocated(List.of(a), pool.key(), serviceInterface, List.of(),
+              shareable(config, request, List.of(a))))
           .orElseGet(() -> exhausted(pool, family));
     }
     IpFamily primary = request.families().isEmpty() ? IpFamily.IPV4 : request.families().get(0);
@@ -74,7 +69,6 @@ public final class Allocator {
       return new Rejected(RejectReason.NO_POOL, NO_DUAL_POOLS + " (" + pool.key() + ")");
     }
     List<IpAddress> addresses = new ArrayList<>();
-    Set<IpAddress> shared = new java.util.HashSet<>();
     List<String> notes = new ArrayList<>();
     Rejected firstFailure = null;
     for (IpFamily family : List.of(primary, secondary)) {
@@ -84,12 +78,9 @@ public final class Allocator {
         notes.add("PreferDualStack: no " + family.kubernetesName() + " pool in " + pool.key());
         continue;
       }
-      Optional<Pick> picked = pick(config, book, request, pool, family, share);
-      if (picked.isPresent()) {
-        addresses.add(picked.get().address());
-        if (picked.get().shared()) {
-          shared.add(picked.get().address());
-        }
+      Optional<IpAddress> address = pick(config, book, request, pool, family, share);
+      if (address.isPresent()) {
+        addresses.add(address.get());
       } else if (require) {
         return exhausted(pool, family);
       } else {
@@ -101,11 +92,20 @@ public final class Allocator {
     if (addresses.isEmpty()) {
       return firstFailure;
     }
-    return new Allocated(addresses, pool.key(), serviceInterface, notes, shared);
+    return new Allocated(addresses, pool.key(), serviceInterface, notes, shareable(config, request, addresses));
   }
 
-  /** One chosen address; {@code shared} when it joins Services that already hold it. */
-  private record Pick(IpAddress address, boolean shared) {}
+  /**
+   * The addresses this Service may hold together with others whose ports don't clash: its IPv4
+   * addresses when {@code allow-share} applies to its namespace and it names ports. Whichever of
+   * two sharers decided first, both may then record the joint holding.
+   */
+  private static Set<IpAddress> shareable(KubeVipConfig config, AllocationRequest request, List<IpAddress> addresses) {
+    if (!config.sharingAllowed(request.owner().namespace()) || request.ports().isEmpty()) {
+      return Set.of();
+    }
+    return addresses.stream().filter(IpAddress::isIpv4).collect(java.util.stream.Collectors.toSet());
+  }
 
   private static IpFamily singleStackFamily(AllocationRequest request, Pool pool) {
     if (!request.families().isEmpty()) {
@@ -114,7 +114,7 @@ public final class Allocator {
     return pool.has(IpFamily.IPV4) || !pool.has(IpFamily.IPV6) ? IpFamily.IPV4 : IpFamily.IPV6;
   }
 
-  private static Optional<Pick> pick(
+  private static Optional<IpAddress> pick(
       KubeVipConfig config, AddressBook book, AllocationRequest request, Pool pool, IpFamily family, boolean share) {
     List<IpRange> blocks = new ArrayList<>(pool.blocks(family));
     if (config.descending()) {
@@ -123,13 +123,13 @@ public final class Allocator {
     if (share && family == IpFamily.IPV4 && !request.ports().isEmpty()) {
       Optional<IpAddress> shared = shareable(config, book, request, blocks);
       if (shared.isPresent()) {
-        return Optional.of(new Pick(shared.get(), true));
+        return shared;
       }
     }
     for (IpRange block : blocks) {
       Optional<IpAddress> free = config.descending() ? book.highestFree(block) : book.lowestFree(block);
       if (free.isPresent()) {
-        return Optional.of(new Pick(free.get(), false));
+        return free;
       }
     }
     return Optional.empty();

@@ -16,11 +16,13 @@ public sealed interface AllocationOutcome {
    * @param pool a human-readable name of the pool they came from, e.g. {@code cidr-global}
    * @param serviceInterface the interface to announce on, if the configuration names one
    * @param notes things worth telling the user, e.g. "PreferDualStack: no IPv6 pool, IPv4 only"
-   * @param shared the addresses among {@code addresses} that join Services already holding them
-   *     ({@code allow-share}); the host may record a joint holding only for these
+   * @param shareable the addresses among {@code addresses} that this Service may hold together with
+   *     other Services whose ports don't clash (sharing applies to it); the host records a joint
+   *     holding only for these, and treats any other address it finds held as taken
    */
   record Allocated(
-      List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes, Set<IpAddress> shared)
+      List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes,
+      Set<IpAddress> shareable)
       implements AllocationOutcome {
     public Allocated {
       addresses = List.copyOf(addresses);
@@ -30,10 +32,10 @@ public sealed interface AllocationOutcome {
       Objects.requireNonNull(pool, "pool");
       Objects.requireNonNull(serviceInterface, "serviceInterface");
       notes = List.copyOf(notes);
-      shared = Set.copyOf(shared);
+      shareable = Set.copyOf(shareable);
     }
 
-    /** An allocation that shares nothing. */
+    /** An allocation that may share nothing. */
     public Allocated(List<IpAddress> addresses, String pool, Optional<String> serviceInterface, List<String> notes) {
       this(addresses, pool, serviceInterface, notes, Set.of());
     }
