@@ -38,7 +38,7 @@ class ManifestIT {
     validated =
         Manifests.create(
             server.adminClient(),
-            Manifests.load("serviceaccount.yaml", "rbac.yaml", "configmap-example.yaml", "deployment.yaml"),
+            Manifests.kustomize(""),
             true);
     Manifests.installRbac(server.adminClient());
     Manifests.create(server.adminClient(), Manifests.load("configmap-example.yaml"), false);
@@ -74,11 +74,26 @@ class ManifestIT {
   }
 
   @Test
+  void kubectlApplyKOfEveryVariantWorksOnTheRealApiServer() throws Exception {
+    java.nio.file.Path kubeconfig = KUBE.server().adminKubeconfig();
+    for (String variant : List.of("", "base", "redis", "netbox")) {
+      String output = Manifests.kubectl("--kubeconfig", kubeconfig.toString(), "apply", "--dry-run=server", "-k",
+          Manifests.directory().resolve(variant).toString());
+      assertThat(output).as("kubectl apply -k manifest/%s", variant)
+          .contains("deployment.apps/lbipam-controller")
+          .contains("clusterrole.rbac.authorization.k8s.io/lbipam-controller")
+          .contains("serviceaccount/kube-vip-cloud-controller");
+    }
+  }
+
+  @Test
   void theRedisVariantIsValidAndInStepWithTheBaseDeployment() throws Exception {
     ApiClient admin = KUBE.server().adminClient();
-    List<Object> redis = Manifests.load("redis/deployment.yaml", "redis/secret-example.yaml");
+    List<Object> redis = new java.util.ArrayList<>(Manifests.kustomize("redis").stream()
+        .filter(o -> o instanceof io.kubernetes.client.openapi.models.V1Deployment).toList());
+    redis.addAll(Manifests.load("redis/secret-example.yaml"));
     assertThat(Manifests.create(admin, redis, true)).containsExactly("Deployment/lbipam-controller", "Secret/lbipam-redis");
-    var base = (io.kubernetes.client.openapi.models.V1Deployment) Manifests.load("deployment.yaml").get(0);
+    var base = (io.kubernetes.client.openapi.models.V1Deployment) Manifests.load("base/deployment.yaml").get(0);
     var variant = (io.kubernetes.client.openapi.models.V1Deployment) redis.get(0);
     var pod = variant.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().get(0);

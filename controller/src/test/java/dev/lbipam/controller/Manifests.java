@@ -19,7 +19,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Loads manifest/*.yaml (what users kubectl apply) and creates it on a test API server. */
+/**
+ * Loads what users apply from manifest/ (single files, or a kustomization rendered by the real
+ * kubectl) and creates it on a test API server.
+ */
 final class Manifests {
   private Manifests() {}
 
@@ -40,6 +43,24 @@ final class Manifests {
       objects.addAll(Yaml.loadAll(directory().resolve(file).toFile()));
     }
     return objects;
+  }
+
+  /** {@code kubectl kustomize manifest/<dir>}: the objects {@code kubectl apply -k} would apply. */
+  static List<Object> kustomize(String dir) throws IOException, InterruptedException {
+    return Yaml.loadAll(kubectl("kustomize", directory().resolve(dir).toString()));
+  }
+
+  /** Runs the kubectl built with the test API server; fails with its output unless it exits 0. */
+  static String kubectl(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(dev.lbipam.testsupport.KubeBinaries.locate().kubectl().toString());
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (process.waitFor() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+    }
+    return output;
   }
 
   /** Creates every object; {@code dryRun} asks the server to validate without persisting. */
@@ -83,6 +104,6 @@ final class Manifests {
 
   /** The ServiceAccount and its RBAC: what the controller runs with in every IT. */
   static void installRbac(ApiClient admin) throws IOException, ApiException {
-    create(admin, load("serviceaccount.yaml", "rbac.yaml"), false);
+    create(admin, load("base/serviceaccount.yaml", "base/rbac.yaml"), false);
   }
 }

@@ -337,7 +337,11 @@ class NetBoxModeIT {
   @Order(9)
   void theNetBoxManifestsAreValidAndKeptInStepWithTheBaseDeployment() throws Exception {
     KubeApiServer server = KUBE.server();
-    List<Object> objects = Manifests.load("netbox/deployment.yaml", "netbox/configmap-example.yaml");
+    // What kubectl apply -k manifest/netbox/ applies, less the base's RBAC that the test installed.
+    List<Object> objects = Manifests.kustomize("netbox").stream()
+        .filter(o -> o instanceof io.kubernetes.client.openapi.models.V1Deployment
+            || o instanceof io.kubernetes.client.openapi.models.V1ConfigMap)
+        .toList();
     io.kubernetes.client.openapi.models.V1Deployment netboxDeployment = null;
     for (Object o : objects) {
       if (o instanceof io.kubernetes.client.openapi.models.V1ConfigMap cm) {
@@ -356,7 +360,7 @@ class NetBoxModeIT {
     assertThat(secret.getStringData()).containsKey("netbox-token");
 
     io.kubernetes.client.openapi.models.V1Deployment base =
-        (io.kubernetes.client.openapi.models.V1Deployment) Manifests.load("deployment.yaml").get(0);
+        (io.kubernetes.client.openapi.models.V1Deployment) Manifests.load("base/deployment.yaml").get(0);
     var baseContainer = base.getSpec().getTemplate().getSpec().getContainers().get(0);
     var container = netboxDeployment.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(container.getImage()).isEqualTo(baseContainer.getImage());

@@ -37,7 +37,7 @@ public record KubeBinaries(Path folder) {
   public static final String MODULE_DIR = "dev/kube-bins";
 
   static final String HOW_TO_BUILD =
-      "run dev/kube-bins/build.sh (cold build 10-20 min, needs Go and the Go module proxy)";
+      "run dev/kube-bins/build.sh (cold build 10-20 min, needs Go and the Go module proxy; it builds kube-apiserver, etcd and kubectl)";
 
   public KubeBinaries {
     Objects.requireNonNull(folder, "folder");
@@ -111,6 +111,18 @@ public record KubeBinaries(Path folder) {
 
   public Path kubeApiServer() {
     return folder.resolve("kube-apiserver");
+  }
+
+  /**
+   * {@code kubectl} from the same build, for tests that run what users run ({@code kubectl apply
+   * -k}); fails with how to get it when it is missing.
+   */
+  public Path kubectl() {
+    Path kubectl = folder.resolve("kubectl");
+    if (!Files.isRegularFile(kubectl) || !Files.isExecutable(kubectl)) {
+      throw new IllegalStateException("No executable kubectl in " + folder + ". To get it, " + HOW_TO_BUILD + ".");
+    }
+    return kubectl;
   }
 
   public Path etcd() {
