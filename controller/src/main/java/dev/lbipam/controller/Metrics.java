@@ -33,6 +33,20 @@ public final class Metrics {
   final Counter claimConflicts;
   final Counter claimsReleased;
   final Gauge claims;
+  final Gauge configProblems;
+
+  /** Counts a failed allocation; the reason label is Prometheus style, e.g. {@code pool_exhausted}. */
+  void failed(dev.lbipam.ipam.spi.RejectReason reason) {
+    failures.labels(reason.name().toLowerCase(java.util.Locale.ROOT)).inc();
+  }
+
+  /** The problems of the pool configuration just applied, one series per key that has any. */
+  void configProblems(List<dev.lbipam.ipam.spi.ConfigProblem> problems) {
+    configProblems.clear();
+    for (dev.lbipam.ipam.spi.ConfigProblem problem : problems) {
+      configProblems.labels(LogText.cap(problem.key())).inc();
+    }
+  }
 
   public Metrics(CollectorRegistry registry, String backendName, IpamBackend backend, IntSupplier waiting) {
     this.registry = registry;
@@ -63,6 +77,10 @@ public final class Metrics {
             .labelNames("reason")
             .register(registry);
     claims = Gauge.build("lbipam_claims", "Address claims (IPAddress objects) of this controller known.").register(registry);
+    configProblems =
+        Gauge.build("lbipam_config_problems", "Problems in the pool ConfigMap, by key (0 when none).")
+            .labelNames("key")
+            .register(registry);
     new Collector() {
       @Override
       public List<MetricFamilySamples> collect() {

@@ -79,26 +79,24 @@ public final class ServicePatch {
 
   /** Adds our finalizer and nothing else; empty when it is there. */
   public static Optional<String> addFinalizer(ServiceSnapshot service) {
-    if (service.hasFinalizer()) {
-      return Optional.empty();
-    }
-    List<String> finalizers = new ArrayList<>(service.finalizers());
-    finalizers.add(KubeVipNames.FINALIZER);
-    JsonObject metadata = new JsonObject();
-    metadata.add("finalizers", toArray(finalizers));
-    return Optional.of(wrap(service, metadata, new JsonObject()));
+    return service.hasFinalizer() ? Optional.empty() : Optional.of(finalizers(service, true));
   }
 
   /** Removes our finalizer; empty when it is not there. */
   public static Optional<String> removeFinalizer(ServiceSnapshot service) {
-    if (!service.hasFinalizer()) {
-      return Optional.empty();
-    }
+    return service.hasFinalizer() ? Optional.of(finalizers(service, false)) : Optional.empty();
+  }
+
+  /** A patch of the finalizer list alone, with or without ours. */
+  private static String finalizers(ServiceSnapshot service, boolean withOurs) {
     List<String> finalizers = new ArrayList<>(service.finalizers());
     finalizers.remove(KubeVipNames.FINALIZER);
+    if (withOurs) {
+      finalizers.add(KubeVipNames.FINALIZER);
+    }
     JsonObject metadata = new JsonObject();
     metadata.add("finalizers", toArray(finalizers));
-    return Optional.of(wrap(service, metadata, new JsonObject()));
+    return wrap(service, metadata, new JsonObject());
   }
 
   private static String wrap(ServiceSnapshot service, JsonObject metadata, JsonObject spec) {

@@ -1,6 +1,5 @@
 package dev.lbipam.controller;
 
-import dev.lbipam.controller.AddressClaims.Outcome;
 import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.AllocationRequest;
 import dev.lbipam.ipam.spi.ConfigProblem;
@@ -54,7 +53,6 @@ public final class ServiceReconciler implements Reconciler {
   private static final Duration WAIT_FOR_CHANGE = Duration.ofMinutes(5);
   private static final Duration BACKEND_RETRY = Duration.ofSeconds(2);
   private static final int MAX_CLAIM_RACES = 16;
-  private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
 
   private final String clusterId;
   private final ServiceDecider.Scope scope;
@@ -67,18 +65,9 @@ public final class ServiceReconciler implements Reconciler {
   private final CoreV1Api api;
   private final Events events;
   private final Metrics metrics;
-  private final AddressClaims claims;
+  private final ClaimKeeper claims;
   private final LeaseFence fence;
-  private final long claimGraceNanos;
   private final Map<String, OwnerRef> owners = new ConcurrentHashMap<>();
-  /**
-   * Addresses claimed in the API server that no Service we index shows (a claim written by another
-   * replica just before its patch, or an orphan awaiting GC), held in the backend by a stand-in
-   * owner so that it is not offered again. Keyed by claim name.
-   */
-  private final Map<String, StandIn> standIns = new ConcurrentHashMap<>();
-  /** When each (claim, holder uid) was first seen without a Service that needs it. */
-  private final Map<String, Long> staleSince = new HashMap<>();
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
   /**
    * Owners whose Service has been seen carrying its addresses (or that we wrote them onto). If such
@@ -120,13 +109,9 @@ public final class ServiceReconciler implements Reconciler {
     this.api = new CoreV1Api(apiClient);
     this.events = events;
     this.metrics = metrics;
-    this.claims = claims;
+    this.claims = new ClaimKeeper(clusterId, scope, backend, services, claims, events, metrics, claimGrace);
     this.fence = fence;
-    this.claimGraceNanos = claimGrace.toNanos();
   }
-
-  /** A stand-in owner holding a claimed address in the backend, and the uids the claim names. */
-  private record StandIn(OwnerRef owner, Set<String> holderUids) {}
 
   void attach(WorkQueue<Request> workQueue) {
     this.queue = workQueue;
@@ -148,7 +133,7 @@ public final class ServiceReconciler implements Reconciler {
     Set<OwnerRef> live = new HashSet<>();
     int holders = holdAll(live);
     List<OwnerRef> released = backend.retainOnly(live);
-    syncStandIns();
+    claims.syncStandIns();
     int claimed = claimEveryShownAddress();
     LOG.info("indexed existing services services={} holding={} released={} claims={} claimedNow={}", live.size(),
         holders, released.size(), claims.size(), claimed);
@@ -168,7 +153,7 @@ public final class ServiceReconciler implements Reconciler {
         ServiceSnapshot snapshot = ServiceSnapshot.of(service);
         List<IpAddress> addresses = ServiceDecider.decide(snapshot, scope).pinned();
         if (!addresses.isEmpty()) {
-          futures.add(pool.submit(() -> claimShown(snapshot, addresses)));
+          futures.add(pool.submit(() -> claims.claimShown(snapshot, addresses)));
         }
       }
       int created = 0;
@@ -235,13 +220,13 @@ public final class ServiceReconciler implements Reconciler {
           live.add(ownerOf(ServiceSnapshot.of(service)));
         }
       }
-      standIns.values().forEach(standIn -> live.add(standIn.owner()));
+      live.addAll(claims.standInOwners());
       List<OwnerRef> released = backend.retainOnly(live);
       if (!released.isEmpty()) {
         LOG.info("released holdings of deleted services count={}", released.size());
         requeueWaiting();
       }
-      if (syncStandIns() > 0) {
+      if (claims.syncStandIns() > 0) {
         requeueWaiting();
       }
       boolean up = backend.health().available();
@@ -256,11 +241,11 @@ public final class ServiceReconciler implements Reconciler {
       maintenanceLock.writeLock().unlock();
     }
     backend.maintain();
-    if (collectClaims() > 0) {
+    if (claims.collect() > 0) {
       // The addresses of the claims just deleted are free now, not one round later.
       maintenanceLock.writeLock().lock();
       try {
-        if (syncStandIns() > 0) {
+        if (claims.syncStandIns() > 0) {
           requeueWaiting();
         }
       } finally {
@@ -268,118 +253,6 @@ public final class ServiceReconciler implements Reconciler {
       }
     }
     metrics.claims.set(claims.size());
-  }
-
-  /**
-   * Holds every claimed address that no indexed Service shows under a stand-in owner, and drops the
-   * stand-ins whose claim is gone or whose Service now shows the address itself. Memory only.
-   *
-   * @return how many stand-ins were dropped (addresses that may be free again)
-   */
-  private int syncStandIns() {
-    int dropped = 0;
-    for (Map.Entry<String, StandIn> entry : List.copyOf(standIns.entrySet())) {
-      Optional<AddressClaim> claim = claims.get(IpAddress.parse(entry.getKey()));
-      if (claim.isEmpty() || shownByAHolder(claim.get())) {
-        standIns.remove(entry.getKey());
-        backend.release(entry.getValue().owner());
-        dropped++;
-      }
-    }
-    for (AddressClaim claim : claims.all()) {
-      if (!standIns.containsKey(claim.name()) && !shownByAHolder(claim)) {
-        standIn(claim);
-      }
-    }
-    return dropped;
-  }
-
-  private boolean shownByAHolder(AddressClaim claim) {
-    IpAddress address = IpAddress.parse(claim.name());
-    for (AddressClaim.Holder holder : claim.holders()) {
-      V1Service service = services.namespace(holder.namespace()).get(holder.name());
-      if (service != null) {
-        ServiceSnapshot snapshot = ServiceSnapshot.of(service);
-        if (snapshot.uid().equals(holder.uid())
-            && ServiceDecider.heldLeniently(snapshot).stream().anyMatch(a -> a.unmapped().equals(address))) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  /** Makes the backend count a claimed address as used until the claim's Service shows it. */
-  private void standIn(AddressClaim claim) {
-    AddressClaim.Holder first = claim.holders().isEmpty() ? null : claim.holders().get(0);
-    OwnerRef owner =
-        first == null
-            ? new OwnerRef(clusterId, "", claim.describeHolder(), "claim/" + claim.name())
-            : new OwnerRef(clusterId, first.namespace(), first.name(), "claim/" + claim.name());
-    Set<String> uids = new HashSet<>();
-    claim.holders().forEach(h -> uids.add(h.uid()));
-    if (standIns.putIfAbsent(claim.name(), new StandIn(owner, uids)) == null) {
-      backend.hold(new Holding(owner, List.of(IpAddress.parse(claim.name())), List.of(), false));
-    }
-  }
-
-  /** The Service now shows (or is about to show) these addresses itself: drop their stand-ins. */
-  private void dropStandIns(String uid, List<IpAddress> addresses) {
-    for (IpAddress address : addresses) {
-      String name = AddressClaim.nameOf(address);
-      StandIn standIn = standIns.get(name);
-      if (standIn != null && standIn.holderUids().contains(uid) && standIns.remove(name, standIn)) {
-        backend.release(standIn.owner());
-      }
-    }
-  }
-
-  /**
-   * Frees claims whose Service is gone or has moved on (ClaimRules.holderState), once that has
-   * been true for the grace period; rereads claims of others (e.g. ClusterIPs) to see them go.
-   * Runs outside every lock: each write carries a resourceVersion precondition.
-   *
-   * @return how many holders were released
-   */
-  private int collectClaims() {
-    int released = 0;
-    long now = System.nanoTime();
-    Set<String> seen = new HashSet<>();
-    for (AddressClaim claim : claims.all()) {
-      IpAddress address = IpAddress.parse(claim.name());
-      try {
-        if (!claim.isOurs()) {
-          claims.refresh(address);
-          continue;
-        }
-        for (AddressClaim.Holder holder : claim.holders()) {
-          String key = claim.name() + "|" + holder.uid();
-          V1Service service = services.namespace(holder.namespace()).get(holder.name());
-          ClaimRules.HolderState state =
-              ClaimRules.holderState(holder, address, Optional.ofNullable(service).map(ServiceSnapshot::of), scope);
-          if (state == ClaimRules.HolderState.LIVE) {
-            continue;
-          }
-          seen.add(key);
-          long since;
-          synchronized (staleSince) {
-            since = staleSince.computeIfAbsent(key, k -> now);
-          }
-          if (now - since >= claimGraceNanos) {
-            claims.release(address, holder.uid());
-            released++;
-            metrics.claimsReleased.labels(state == ClaimRules.HolderState.GONE ? "service_gone" : "service_moved_on").inc();
-            LOG.info("released orphaned claim address={} holder={} state={}", claim.name(), holder.key(), state);
-          }
-        }
-      } catch (ApiException | RuntimeException e) {
-        LOG.warn("claim garbage collection postponed address={} error=\"{}\"", claim.name(), e.getMessage());
-      }
-    }
-    synchronized (staleSince) {
-      staleSince.keySet().retainAll(seen);
-    }
-    return released;
   }
 
   @Override
@@ -398,7 +271,7 @@ public final class ServiceReconciler implements Reconciler {
       return reconcileService(request, key);
     } catch (IpamException e) {
       LOG.warn("backend failure retryable={} error=\"{}\"", e.retryable(), e.getMessage());
-      metrics.failures.labels(RejectReason.BACKEND_UNAVAILABLE.name()).inc();
+      metrics.failed(RejectReason.BACKEND_UNAVAILABLE);
       return new Result(true);
     } catch (ApiException e) {
       LOG.warn("api call failed code={} error=\"{}\"", e.getCode(), e.getMessage());
@@ -492,7 +365,7 @@ public final class ServiceReconciler implements Reconciler {
       throws ApiException, LeaseFence.FencedOffException {
     waiting.remove(service.key());
     addressed.add(owner);
-    dropStandIns(owner.uid(), named);
+    claims.dropStandIns(owner.uid(), named);
     fence.check();
     HoldOutcome held =
         backend.hold(new Holding(owner, ServiceDecider.heldLeniently(service), service.ports(), true));
@@ -505,7 +378,7 @@ public final class ServiceReconciler implements Reconciler {
       events.warning(service, EventReason.BackendUnavailable, unavailable.message());
       return new Result(true);
     }
-    claimShown(service, named);
+    claims.claimShown(service, named);
     // First sight of a Service that names its own address: kube-vip-cloud-provider reports these too.
     boolean firstSight = !service.hasFinalizer();
     if (firstSight) {
@@ -521,32 +394,6 @@ public final class ServiceReconciler implements Reconciler {
           "Using " + addresses + (adopting ? " from spec.loadBalancerIP" : " from the annotation " + KubeVipNames.ADDRESSES_ANNOTATION));
     }
     return new Result(false);
-  }
-
-  /**
-   * Claims addresses a Service names itself. The address stays on the Service whatever the outcome
-   * (an address is never moved); a clash is reported to the user.
-   *
-   * @return how many claims this call created or joined
-   */
-  private int claimShown(ServiceSnapshot service, List<IpAddress> addresses) throws ApiException {
-    int created = 0;
-    for (IpAddress address : addresses) {
-      if (address.equals(DHCP)) {
-        continue;
-      }
-      boolean had = claims.get(address).map(c -> c.heldBy(service.uid())).orElse(false);
-      Outcome outcome = claims.claim(address, holderOf(service), true);
-      if (outcome instanceof Outcome.Taken taken) {
-        String message = "address " + address + " is also claimed by " + taken.by()
-            + " (kubectl get ipaddress " + AddressClaim.nameOf(address) + "); it is not moved: resolve the clash";
-        LOG.warn("address clash address={} claimedBy=\"{}\"", address, taken.by());
-        events.warning(service, EventReason.AddressInUse, message);
-      } else if (!had) {
-        created++;
-      }
-    }
-    return created;
   }
 
   /** Both sides of a clash hear of it, when the other side is a Service in this cluster. */
@@ -574,7 +421,7 @@ public final class ServiceReconciler implements Reconciler {
         service,
         EventReason.InvalidAnnotation,
         "invalid " + invalid.field() + " value \"" + value + "\": " + LogText.cap(invalid.problem()));
-    metrics.failures.labels(RejectReason.INVALID_REQUEST.name()).inc();
+    metrics.failed(RejectReason.INVALID_REQUEST);
     return new Result(false);
   }
 
@@ -584,11 +431,11 @@ public final class ServiceReconciler implements Reconciler {
       backend.release(owner);
       claims.releaseAll(owner.uid());
     } else {
-      List<IpAddress> unwritten = claims.addressesOf(owner.uid());
+      List<IpAddress> unwritten = claims.claimedFor(owner.uid());
       if (!unwritten.isEmpty()) {
         // Claimed for this Service but never written (a crash, or another replica between claim
         // and patch): the Service gets those addresses, so the claim is never orphaned.
-        dropStandIns(owner.uid(), unwritten);
+        claims.dropStandIns(owner.uid(), unwritten);
         HoldOutcome held = backend.hold(new Holding(owner, unwritten, service.ports(), true));
         if (held instanceof HoldOutcome.Unavailable unavailable) {
           events.warning(service, EventReason.BackendUnavailable, unavailable.message());
@@ -614,7 +461,7 @@ public final class ServiceReconciler implements Reconciler {
         return rejected(service, rejected);
       }
       allocated = (AllocationOutcome.Allocated) outcome;
-      if (!claimAllocated(service, owner, allocated)) {
+      if (!claims.claimAllocated(service, owner, allocated)) {
         allocated = null;
       }
     }
@@ -634,37 +481,6 @@ public final class ServiceReconciler implements Reconciler {
     return new Result(false);
   }
 
-  /**
-   * Claims each allocated address for the Service. If the API server shows one claimed by another
-   * Service, the allocation is undone, the address is held by a stand-in, and false tells the
-   * caller to decide again.
-   */
-  private boolean claimAllocated(ServiceSnapshot service, OwnerRef owner, AllocationOutcome.Allocated allocated)
-      throws ApiException {
-    List<IpAddress> claimedNow = new ArrayList<>();
-    for (IpAddress address : allocated.addresses()) {
-      if (address.equals(DHCP)) {
-        continue;
-      }
-      boolean had = claims.get(address).map(c -> c.heldBy(owner.uid())).orElse(false);
-      Outcome outcome = claims.claim(address, holderOf(service), allocated.shareable().contains(address));
-      if (outcome instanceof Outcome.Taken taken) {
-        metrics.claimConflicts.inc();
-        LOG.info("address claimed elsewhere; deciding again address={} claimedBy=\"{}\"", address, taken.by());
-        backend.release(owner);
-        for (IpAddress mine : claimedNow) {
-          claims.release(mine, owner.uid());
-        }
-        claims.get(address).ifPresent(this::standIn);
-        return false;
-      }
-      if (!had) {
-        claimedNow.add(address);
-      }
-    }
-    return true;
-  }
-
   private Result rejected(ServiceSnapshot service, AllocationOutcome.Rejected rejected) throws ApiException {
     waiting.add(service.key());
     // Handled from now on, as in kube-vip-cloud-provider: the finalizer goes on while it waits.
@@ -672,7 +488,7 @@ public final class ServiceReconciler implements Reconciler {
     if (finalizer.isPresent()) {
       patch(service, finalizer.get());
     }
-    metrics.failures.labels(rejected.reason().name()).inc();
+    metrics.failed(rejected.reason());
     LOG.warn("allocation failed reason={} message=\"{}\"", rejected.reason(), LogText.cap(rejected.message()));
     String message = rejected.message();
     if (rejected.reason() == RejectReason.NO_POOL && !configMapPresent) {
@@ -684,10 +500,6 @@ public final class ServiceReconciler implements Reconciler {
     return rejected.reason() == RejectReason.BACKEND_UNAVAILABLE
         ? new Result(true, BACKEND_RETRY)
         : new Result(true, WAIT_FOR_CHANGE);
-  }
-
-  private static AddressClaim.Holder holderOf(ServiceSnapshot service) {
-    return new AddressClaim.Holder(service.namespace(), service.name(), service.uid(), service.ports());
   }
 
   /** Applies a merge patch; false on 409 (stale, requeue). A 404 means the Service is gone. */
@@ -736,6 +548,7 @@ public final class ServiceReconciler implements Reconciler {
       LOG.warn("pool configmap missing namespace={} name={}", configMapNamespace, configMapName);
     }
     List<ConfigProblem> problems = backend.configure(data);
+    metrics.configProblems(problems);
     LOG.info("pool configuration applied configmap={}/{} resourceVersion={} problems={}", configMapNamespace,
         configMapName, configMap == null ? "-" : configMap.getMetadata().getResourceVersion(), problems.size());
     for (ConfigProblem problem : problems) {

@@ -184,6 +184,11 @@ class ConfigMapModeIT {
     assertThat(kube.events(bad, "svc")).anyMatch(e -> e.getMessage().contains("10.26.0.0/33"));
     assertThat(kube.addresses(bad, "svc")).isEmpty();
     assertThat(controller.log()).contains("key=cidr-" + bad).contains("10.26.0.0/33");
+    String metrics = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("lbipam_config_problems{key=\"cidr-" + bad + "\",} 1.0")
+        .contains("lbipam_allocation_failures_total{reason=\"invalid_config\",}");
   }
 
   @Test
