@@ -67,6 +67,13 @@ final class ClaimKeeper {
     return claims.size();
   }
 
+  private static final String STAND_IN_UID_PREFIX = "claim/";
+
+  /** Whether an owner is one of our stand-ins rather than a Service. */
+  static boolean isStandIn(OwnerRef owner) {
+    return owner.uid().startsWith(STAND_IN_UID_PREFIX);
+  }
+
   /** The stand-in owners: live for the backend's garbage collection. */
   List<OwnerRef> standInOwners() {
     return standIns.values().stream().map(StandIn::owner).toList();
@@ -182,8 +189,8 @@ final class ClaimKeeper {
     AddressClaim.Holder first = claim.holders().isEmpty() ? null : claim.holders().get(0);
     OwnerRef owner =
         first == null
-            ? new OwnerRef(clusterId, "", claim.describeHolder(), "claim/" + claim.name())
-            : new OwnerRef(clusterId, first.namespace(), first.name(), "claim/" + claim.name());
+            ? new OwnerRef(clusterId, "", claim.describeHolder(), STAND_IN_UID_PREFIX + claim.name())
+            : new OwnerRef(clusterId, first.namespace(), first.name(), STAND_IN_UID_PREFIX + claim.name());
     Set<String> uids = new HashSet<>();
     claim.holders().forEach(h -> uids.add(h.uid()));
     if (standIns.putIfAbsent(claim.name(), new StandIn(owner, uids)) == null) {

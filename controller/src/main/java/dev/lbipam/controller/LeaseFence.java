@@ -87,13 +87,20 @@ public final class LeaseFence {
   public Interceptor interceptor() {
     return chain -> {
       okhttp3.Request request = chain.request();
-      String path = request.url().encodedPath();
-      if (!"GET".equals(request.method()) && !path.contains("/leases") && !path.endsWith("/events")
-          && !path.contains("/events/")) {
+      if (fenced(request.method(), request.url().encodedPath())) {
         check();
       }
       return chain.proceed(request);
     };
+  }
+
+  /** Namespaced Lease or Event objects: the collection or one object, in any API group. */
+  private static final java.util.regex.Pattern UNFENCED =
+      java.util.regex.Pattern.compile("^/apis?(/[^/]+)?/v[^/]+/namespaces/[^/]+/(leases|events)(/[^/]+)?$");
+
+  /** Whether a request is a write the fence guards: every write but the Lease's and Events. */
+  static boolean fenced(String method, String path) {
+    return !"GET".equals(method) && !UNFENCED.matcher(path).matches();
   }
 
   /** Wraps the Lease lock so that each successful renewal by us moves the fence forward. */

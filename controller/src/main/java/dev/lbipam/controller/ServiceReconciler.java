@@ -171,7 +171,6 @@ public final class ServiceReconciler implements Reconciler {
     }
   }
 
-
   /** Records every address every Service in the cache holds; fills {@code live} with all owners. */
   private int holdAll(Set<OwnerRef> live) {
     int holders = 0;
@@ -366,7 +365,6 @@ public final class ServiceReconciler implements Reconciler {
     waiting.remove(service.key());
     addressed.add(owner);
     claims.dropStandIns(owner.uid(), named);
-    fence.check();
     HoldOutcome held =
         backend.hold(new Holding(owner, ServiceDecider.heldLeniently(service), service.ports(), true));
     if (held instanceof HoldOutcome.Conflicted conflicted) {
@@ -400,7 +398,7 @@ public final class ServiceReconciler implements Reconciler {
   private void warnBoth(ServiceSnapshot service, HoldOutcome.Conflict conflict) {
     events.warning(service, EventReason.AddressInUse, conflict.message());
     OwnerRef other = conflict.otherOwner();
-    if (!other.clusterId().equals(clusterId) || other.uid().startsWith("claim/")) {
+    if (!other.clusterId().equals(clusterId) || ClaimKeeper.isStandIn(other)) {
       return;
     }
     V1Service otherService = services.namespace(other.namespace()).get(other.name());

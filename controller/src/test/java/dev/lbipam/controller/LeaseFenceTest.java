@@ -108,4 +108,18 @@ class LeaseFenceTest {
     assertThat(open.holds()).isTrue();
     open.check();
   }
+
+  @Test
+  void everyWriteButTheLeasesAndEventsIsFencedWhateverTheObjectIsNamed() {
+    assertThat(LeaseFence.fenced("PATCH", "/api/v1/namespaces/ns/services/web")).isTrue();
+    assertThat(LeaseFence.fenced("PATCH", "/api/v1/namespaces/ns/services/leases")).as("a Service named leases").isTrue();
+    assertThat(LeaseFence.fenced("PATCH", "/api/v1/namespaces/ns/services/events")).as("a Service named events").isTrue();
+    assertThat(LeaseFence.fenced("POST", "/apis/networking.k8s.io/v1/ipaddresses")).isTrue();
+    assertThat(LeaseFence.fenced("DELETE", "/apis/networking.k8s.io/v1/ipaddresses/10.0.0.1")).isTrue();
+    assertThat(LeaseFence.fenced("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-vip-cloud-controller"))
+        .isFalse();
+    assertThat(LeaseFence.fenced("POST", "/api/v1/namespaces/ns/events")).isFalse();
+    assertThat(LeaseFence.fenced("PATCH", "/api/v1/namespaces/ns/events/web.1234")).isFalse();
+    assertThat(LeaseFence.fenced("GET", "/api/v1/namespaces/ns/services/web")).isFalse();
+  }
 }

@@ -75,17 +75,16 @@ public final class ClaimStore implements AutoCloseable {
   public record ClusterClaim(IpAddress address, Map<String, Long> owners) {}
 
   // Reads the data set's generation inside a script, so that it is checked atomically with a claim.
-  private static final String GENERATION_LUA =
-      """
-      local epoch = redis.call('GET', KEYS[5]) or ''
-      local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
-      """;
+  private static String readGeneration(String epochKey) {
+    return "local epoch = redis.call('GET', " + epochKey + ") or ''\n"
+        + "local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''\n";
+  }
 
   // KEYS: used zset, claim hash, cluster set, owner set, epoch. ARGV: hex, cluster, owner id, now,
   // member, expected epoch, expected replication id, '1' when a Service shows the address (a taken
   // claim then records the contest) or '0' for a mere allocation attempt.
   static final String CLAIM =
-      GENERATION_LUA
+      readGeneration("KEYS[5]")
           + """
       if epoch ~= ARGV[6] or replid ~= ARGV[7] then
         return {'generation', epoch, replid}
@@ -147,12 +146,7 @@ public final class ClaimStore implements AutoCloseable {
 
   // KEYS: epoch. ARGV: a proposal for a new epoch.
   static final String GENERATION =
-      """
-      redis.call('SET', KEYS[1], ARGV[1], 'NX')
-      local epoch = redis.call('GET', KEYS[1]) or ''
-      local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
-      return {epoch, replid}
-      """;
+      "redis.call('SET', KEYS[1], ARGV[1], 'NX')\n" + readGeneration("KEYS[1]") + "return {epoch, replid}\n";
 
   private final UnifiedJedis jedis;
   private final ClaimKeys keys;
