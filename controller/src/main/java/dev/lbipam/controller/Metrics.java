@@ -1,9 +1,12 @@
 package dev.lbipam.controller;
 
+import dev.lbipam.ipam.spi.BackendHistogram;
 import dev.lbipam.ipam.spi.BackendMetric;
 import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.PoolStats;
 import io.prometheus.client.Collector;
+import io.prometheus.client.Collector.MetricFamilySamples;
+import io.prometheus.client.Collector.Type;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
 import io.prometheus.client.CounterMetricFamily;
@@ -120,8 +123,37 @@ public final class Metrics {
           }
         }
         all.addAll(byName.values());
+        all.addAll(histograms(backend.histograms(), backendName));
         return all;
       }
     }.register(registry);
+  }
+
+  /** Backend histograms in the text format's shape: cumulative _bucket samples with le, then _count and _sum. */
+  static List<MetricFamilySamples> histograms(List<BackendHistogram> histograms, String backendName) {
+    Map<String, MetricFamilySamples> byName = new LinkedHashMap<>();
+    for (BackendHistogram histogram : histograms) {
+      String name = "lbipam_backend_" + histogram.name();
+      TreeMap<String, String> labels = new TreeMap<>(histogram.labels());
+      labels.put("backend", backendName);
+      List<String> names = new ArrayList<>(labels.keySet());
+      List<String> values = names.stream().map(labels::get).toList();
+      List<String> bucketNames = new ArrayList<>(names);
+      bucketNames.add("le");
+      List<MetricFamilySamples.Sample> samples =
+          byName.computeIfAbsent(name, n -> new MetricFamilySamples(n, Type.HISTOGRAM, histogram.help(), new ArrayList<>()))
+              .samples;
+      for (int i = 0; i < histogram.upperBounds().size(); i++) {
+        List<String> bucketValues = new ArrayList<>(values);
+        bucketValues.add(Collector.doubleToGoString(histogram.upperBounds().get(i)));
+        samples.add(new MetricFamilySamples.Sample(name + "_bucket", bucketNames, bucketValues, histogram.cumulativeCounts().get(i)));
+      }
+      List<String> infValues = new ArrayList<>(values);
+      infValues.add("+Inf");
+      samples.add(new MetricFamilySamples.Sample(name + "_bucket", bucketNames, infValues, histogram.count()));
+      samples.add(new MetricFamilySamples.Sample(name + "_count", names, values, histogram.count()));
+      samples.add(new MetricFamilySamples.Sample(name + "_sum", names, values, histogram.sum()));
+    }
+    return new ArrayList<>(byName.values());
   }
 }

@@ -143,11 +143,14 @@ class NetBoxModeIT {
     String body = http.send(java.net.http.HttpRequest.newBuilder(metrics).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     assertThat(body)
-        .contains("lbipam_backend_netbox_calls_total{backend=\"netbox\",operation=\"allocate\",outcome=\"ok\",}")
-        .contains("lbipam_backend_netbox_call_seconds_total{backend=\"netbox\",operation=\"allocate\",}")
-        .contains("lbipam_backend_netbox_circuit_state{backend=\"netbox\",state=\"closed\",} 1.0")
+        .contains("lbipam_backend_calls_total{backend=\"netbox\",operation=\"allocate\",outcome=\"ok\",}")
+        .contains("lbipam_backend_call_duration_seconds_bucket{backend=\"netbox\",operation=\"allocate\",le=\"+Inf\",}")
+        .contains("lbipam_backend_call_duration_seconds_count{backend=\"netbox\",operation=\"allocate\",}")
+        .contains("lbipam_backend_circuit_state{backend=\"netbox\",state=\"closed\",} 1.0")
         .contains("lbipam_backend_up 1.0")
         .contains("lbipam_allocations_total{pool=\"netbox-prefix-" + ns + "\",}");
+    assertThat(MonitoringNames.assertExported(body, true)).as("the dashboard's backend panels")
+        .contains("lbipam_backend_call_duration_seconds_bucket", "lbipam_backend_circuit_state");
   }
 
   @Test

@@ -116,7 +116,7 @@ class RedisModeIT {
     TestServices kube = new TestServices(server.adminClient());
     String ns = server.createNamespace("redis-basic");
     kube.setPoolKeys(Map.of("cidr-" + ns, "10.70.0.0/29,fd00:70::/125", "allow-share-" + ns, "true"));
-    controller(server, "basic");
+    ControllerProcess controller = controller(server, "basic");
     kube.create(TestServices.withPorts(TestServices.loadBalancer(ns, "tcp"), new Port("TCP", 53)));
     kube.create(TestServices.dualStack(TestServices.loadBalancer(ns, "dual"), "RequireDualStack", "IPv6", "IPv4"));
     await().atMost(WAIT).until(() -> addresses(kube, ns).size() == 2);
@@ -132,6 +132,14 @@ class RedisModeIT {
         held.stream().filter(c -> c.address().toString().equals(got.get("tcp"))).findFirst().orElseThrow();
     assertThat(shared.owners().keySet()).anyMatch(o -> o.contains("/tcp/")).anyMatch(o -> o.contains("/udp/"));
     assertThat(held.stream().mapToInt(c -> c.owners().size()).sum()).isEqualTo(4);
+
+    String scrape = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(scrape).contains("lbipam_backend_calls_total{backend=\"redis\",operation=\"claim\",outcome=\"ok\",}")
+        .containsPattern("lbipam_backend_call_duration_seconds_count\\{backend=\"redis\",operation=\"claim\",\\} [1-9]");
+    assertThat(MonitoringNames.assertExported(scrape, true)).as("the dashboard's backend panels")
+        .contains("lbipam_backend_call_duration_seconds_bucket", "lbipam_backend_circuit_state");
   }
 
   @Test

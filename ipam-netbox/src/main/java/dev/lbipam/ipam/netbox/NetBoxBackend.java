@@ -74,7 +74,8 @@ public final class NetBoxBackend implements IpamBackend {
   private static final Duration SETUP_RETRY = Duration.ofSeconds(15);
 
   private final NetBoxSettings settings;
-  private final CallStats stats = new CallStats();
+  private final dev.lbipam.ipam.remote.CallMetrics stats = new dev.lbipam.ipam.remote.CallMetrics(
+      "retry", "claim_found_after_failure", "claim_clash_reused", "conflict", "gc_released");
   private final CircuitBreaker breaker;
   private final Retry retry;
   private final NetBoxClient client;
@@ -180,7 +181,7 @@ public final class NetBoxBackend implements IpamBackend {
     return breaker;
   }
 
-  CallStats stats() {
+  dev.lbipam.ipam.remote.CallMetrics stats() {
     return stats;
   }
 
@@ -840,7 +841,15 @@ public final class NetBoxBackend implements IpamBackend {
 
   @Override
   public List<BackendMetric> metrics() {
-    return stats.metrics(breaker, setup != null);
+    List<BackendMetric> metrics = new java.util.ArrayList<>(stats.metrics(breaker));
+    metrics.add(new BackendMetric("netbox_setup_done", "1 once the tag and custom fields are verified.", false, Map.of(),
+        setup != null ? 1 : 0));
+    return metrics;
+  }
+
+  @Override
+  public List<dev.lbipam.ipam.spi.BackendHistogram> histograms() {
+    return stats.histograms();
   }
 
   @Override

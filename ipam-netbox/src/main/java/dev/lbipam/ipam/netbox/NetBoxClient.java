@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.netbox;
 
+import dev.lbipam.ipam.remote.CallMetrics;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -59,7 +60,7 @@ public final class NetBoxClient implements AutoCloseable {
   private final OkHttpClient http;
   private final OkHttpClient reads;
   private final CircuitBreaker breaker;
-  private final CallStats stats;
+  private final CallMetrics stats;
   private final Gson gson = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
   private volatile String lastFailure = "none";
   private volatile int pageSize = PAGE_SIZE;
@@ -104,7 +105,7 @@ public final class NetBoxClient implements AutoCloseable {
     STALE
   }
 
-  NetBoxClient(NetBoxSettings settings, CircuitBreaker breaker, CallStats stats) {
+  NetBoxClient(NetBoxSettings settings, CircuitBreaker breaker, CallMetrics stats) {
     this.settings = settings;
     this.base = HttpUrl.get(settings.baseUrl().toString());
     this.breaker = breaker;
@@ -194,7 +195,7 @@ public final class NetBoxClient implements AutoCloseable {
             .header("User-Agent", "lbipam-netbox/0.1")
             .build();
     if (!breaker.tryAcquirePermission()) {
-      stats.record(operation, 0, "circuit_open");
+      stats.record(operation, CallMetrics.CIRCUIT_OPEN, 0);
       throw new NetBoxUnavailableException(
           operation + ": NetBox circuit breaker is open after repeated failures (last: " + lastFailure + ")", true, null);
     }
@@ -210,7 +211,7 @@ public final class NetBoxClient implements AutoCloseable {
         NetBoxUnavailableException failure = new NetBoxUnavailableException(why, false, null);
         breaker.onError(took, TimeUnit.NANOSECONDS, failure);
         settled = true;
-        stats.record(operation, took, "server_error");
+        stats.record(operation, CallMetrics.SERVER_ERROR, took);
         lastFailure = why;
         lastCallFailed = true;
         throw failure;
@@ -218,7 +219,7 @@ public final class NetBoxClient implements AutoCloseable {
       breaker.onSuccess(took, TimeUnit.NANOSECONDS);
       settled = true;
       lastCallFailed = false;
-      stats.record(operation, took, code >= 400 ? "client_error" : "ok");
+      stats.record(operation, code >= 400 ? CallMetrics.CLIENT_ERROR : CallMetrics.OK, took);
       if (code >= 300 && code < 400) {
         throw new NetBoxApiException(operation + ": NetBox redirected (" + code + ") to " + response.header("Location")
             + "; check the url option (http/https, path)", code);
@@ -238,7 +239,7 @@ public final class NetBoxClient implements AutoCloseable {
       NetBoxUnavailableException failure = new NetBoxUnavailableException(why, false, e);
       settled = true;
       breaker.onError(took, TimeUnit.NANOSECONDS, failure);
-      stats.record(operation, took, "io_error");
+      stats.record(operation, CallMetrics.IO_ERROR, took);
       lastFailure = why;
       lastCallFailed = true;
       throw failure;

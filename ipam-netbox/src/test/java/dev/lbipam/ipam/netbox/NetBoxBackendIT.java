@@ -448,7 +448,7 @@ class NetBoxBackendIT {
     }
     assertThat(backend.health().available()).isFalse();
     assertThat(backend.health().detail()).contains("circuit breaker open");
-    assertThat(metric(backend, "netbox_circuit_state", Map.of("state", "open"))).isEqualTo(1.0);
+    assertThat(metric(backend, "circuit_state", Map.of("state", "open"))).isEqualTo(1.0);
     long callsWhileOpen = netbox.calls().size();
     assertThat(rejected(backend.allocate(single(web, IpFamily.IPV4))).message()).contains("circuit breaker is open");
     assertThat(netbox.calls()).as("an open circuit sends nothing").hasSize((int) callsWhileOpen);
@@ -459,7 +459,7 @@ class NetBoxBackendIT {
         .until(() -> backend.allocate(single(web, IpFamily.IPV4)) instanceof Allocated);
     assertThat(backend.health().available()).isTrue();
     assertThat(claimedBy(web)).hasSize(1);
-    assertThat(metric(backend, "netbox_calls", Map.of("operation", "lookup", "outcome", "server_error"))).isGreaterThan(0);
+    assertThat(metric(backend, "calls", Map.of("operation", "lookup", "outcome", "server_error"))).isGreaterThan(0);
   }
 
   @Test
@@ -597,9 +597,14 @@ class NetBoxBackendIT {
     NetBoxBackend backend = backend(cluster, Map.of());
     backend.configure(Optional.of(Map.of("netbox-prefix-global", area + "0.0/24")));
     allocated(backend.allocate(single(owner(cluster, "ns", "m"), IpFamily.IPV4)));
-    assertThat(metric(backend, "netbox_calls", Map.of("operation", "allocate", "outcome", "ok"))).isEqualTo(1.0);
-    assertThat(metric(backend, "netbox_call_seconds", Map.of("operation", "allocate"))).isGreaterThan(0.0);
-    assertThat(metric(backend, "netbox_circuit_state", Map.of("state", "closed"))).isEqualTo(1.0);
+    assertThat(metric(backend, "calls", Map.of("operation", "allocate", "outcome", "ok"))).isEqualTo(1.0);
+    assertThat(backend.histograms()).filteredOn(h -> h.labels().equals(Map.of("operation", "allocate"))).singleElement()
+        .satisfies(h -> {
+          assertThat(h.name()).isEqualTo("call_duration_seconds");
+          assertThat(h.count()).isEqualTo(1);
+          assertThat(h.sum()).isGreaterThan(0.0);
+        });
+    assertThat(metric(backend, "circuit_state", Map.of("state", "closed"))).isEqualTo(1.0);
     assertThat(metric(backend, "netbox_setup_done", Map.of())).isEqualTo(1.0);
     assertThat(backend.metrics()).allMatch(m -> !m.name().contains(" "));
   }

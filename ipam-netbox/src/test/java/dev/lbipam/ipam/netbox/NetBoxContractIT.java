@@ -239,7 +239,7 @@ class NetBoxContractIT {
           .isEqualTo(403);
       NetBoxSettings bad = NetBoxSettings.from(new dev.lbipam.ipam.spi.BackendContext("c", Map.of("url", target.url),
           n -> Optional.of("nbt_nosuchkey.0000000000000000")));
-      NetBoxClient client = new NetBoxClient(bad, CircuitBreaker.ofDefaults("bad"), new CallStats());
+      NetBoxClient client = new NetBoxClient(bad, CircuitBreaker.ofDefaults("bad"), new dev.lbipam.ipam.remote.CallMetrics());
       assertThatThrownBy(client::version).isInstanceOf(NetBoxApiException.class)
           .hasMessageContaining("403").hasMessageContaining("netbox-token")
           .satisfies(e -> assertThat(e.getMessage()).doesNotContain("0000000000000000"));

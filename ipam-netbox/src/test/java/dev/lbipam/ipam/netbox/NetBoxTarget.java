@@ -91,7 +91,7 @@ final class NetBoxTarget implements AutoCloseable {
   }
 
   NetBoxClient client(String clusterId) {
-    return new NetBoxClient(settings(clusterId), CircuitBreaker.ofDefaults("contract"), new CallStats());
+    return new NetBoxClient(settings(clusterId), CircuitBreaker.ofDefaults("contract"), new dev.lbipam.ipam.remote.CallMetrics());
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.redis;
 
+import dev.lbipam.ipam.remote.CallMetrics;
 import dev.lbipam.ipam.spi.IpamException;
 import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.net.IpAddress;
@@ -19,9 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -154,9 +152,7 @@ public final class ClaimStore implements AutoCloseable {
   private final Clock clock;
   private final Retry retry;
   private final CircuitBreaker breaker;
-  private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
-  private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-  private final Map<String, DoubleAdder> seconds = new ConcurrentHashMap<>();
+  private final CallMetrics metrics = new CallMetrics("retry");
 
   public ClaimStore(UnifiedJedis jedis, ClaimKeys keys, String clusterId, Clock clock) {
     this.jedis = jedis;
@@ -171,6 +167,7 @@ public final class ClaimStore implements AutoCloseable {
                 .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(100), 2.0))
                 .retryOnException(e -> e instanceof JedisException && !(e instanceof JedisDataException))
                 .build());
+    retry.getEventPublisher().onRetry(event -> metrics.count("retry"));
     this.breaker =
         CircuitBreaker.of(
             "redis",
@@ -290,35 +287,30 @@ public final class ClaimStore implements AutoCloseable {
     return new Generation(String.valueOf(list.get(0)), String.valueOf(list.get(1)));
   }
 
-  /** Call counts, error counts and time spent, per operation. */
-  public Map<String, long[]> callCounts() {
-    Map<String, long[]> counts = new HashMap<>();
-    calls.forEach((op, n) -> counts.put(op, new long[] {n.sum(), errors.getOrDefault(op, new LongAdder()).sum()}));
-    return counts;
+  /** Calls, their latency and the circuit breaker, named as for every remote backend. */
+  public CallMetrics callMetrics() {
+    return metrics;
   }
 
-  public Map<String, Double> callSeconds() {
-    Map<String, Double> result = new HashMap<>();
-    seconds.forEach((op, s) -> result.put(op, s.sum()));
-    return result;
+  public CircuitBreaker breaker() {
+    return breaker;
   }
 
   private <T> T call(String op, Supplier<T> action) {
     long start = System.nanoTime();
-    calls.computeIfAbsent(op, k -> new LongAdder()).increment();
     try {
-      return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, action)).get();
+      T result = Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, action)).get();
+      metrics.record(op, CallMetrics.OK, System.nanoTime() - start);
+      return result;
     } catch (CallNotPermittedException e) {
-      errors.computeIfAbsent(op, k -> new LongAdder()).increment();
+      metrics.record(op, CallMetrics.CIRCUIT_OPEN, 0);
       throw new IpamException("redis circuit open: recent calls failed", true, e);
     } catch (JedisDataException e) {
-      errors.computeIfAbsent(op, k -> new LongAdder()).increment();
+      metrics.record(op, CallMetrics.SERVER_ERROR, System.nanoTime() - start);
       throw new IpamException("redis rejected " + op + ": " + e.getMessage(), false, e);
     } catch (JedisException e) {
-      errors.computeIfAbsent(op, k -> new LongAdder()).increment();
+      metrics.record(op, CallMetrics.IO_ERROR, System.nanoTime() - start);
       throw new IpamException("redis unavailable during " + op + ": " + e.getClass().getSimpleName(), true, e);
-    } finally {
-      seconds.computeIfAbsent(op, k -> new DoubleAdder()).add((System.nanoTime() - start) / 1e9);
     }
   }
 

@@ -422,17 +422,12 @@ public final class RedisBackend implements IpamBackend {
 
   @Override
   public List<BackendMetric> metrics() {
-    List<BackendMetric> metrics = new ArrayList<>();
-    store.callCounts().forEach((op, counts) -> {
-      metrics.add(new BackendMetric("calls_total", "Redis calls by operation.", true, Map.of("op", op), counts[0]));
-      metrics.add(new BackendMetric("errors_total", "Failed Redis calls by operation.", true, Map.of("op", op), counts[1]));
-    });
-    store.callSeconds().forEach((op, s) ->
-        metrics.add(new BackendMetric("call_seconds_total", "Time spent in Redis calls (incl. retries).", true, Map.of("op", op), s)));
-    CircuitBreaker.State state = store.circuitState();
-    metrics.add(new BackendMetric("circuit_open", "1 while the Redis circuit breaker is open.", false, Map.of(),
-        state == CircuitBreaker.State.OPEN ? 1 : 0));
-    return metrics;
+    return store.callMetrics().metrics(store.breaker());
+  }
+
+  @Override
+  public List<dev.lbipam.ipam.spi.BackendHistogram> histograms() {
+    return store.callMetrics().histograms();
   }
 
   @Override

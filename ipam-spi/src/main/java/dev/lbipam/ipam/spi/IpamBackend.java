@@ -82,8 +82,13 @@ public interface IpamBackend extends AutoCloseable {
    */
   default void maintain() {}
 
-  /** Samples for the host's metrics endpoint: call latency, errors, circuit state. */
+  /** Samples for the host's metrics endpoint: call counts, errors, circuit state. */
   default List<BackendMetric> metrics() {
+    return List.of();
+  }
+
+  /** Histograms for the host's metrics endpoint: call latency by operation. */
+  default List<BackendHistogram> histograms() {
     return List.of();
   }
 
