@@ -92,6 +92,10 @@ final class Manifests {
       } else if (object instanceof io.kubernetes.client.openapi.models.V1Secret secret) {
         core.createNamespacedSecret(secret.getMetadata().getNamespace(), secret).dryRun(dry).execute();
         created.add("Secret/" + secret.getMetadata().getName());
+      } else if (object instanceof io.kubernetes.client.openapi.models.V1PodDisruptionBudget budget) {
+        new io.kubernetes.client.openapi.apis.PolicyV1Api(client)
+            .createNamespacedPodDisruptionBudget(budget.getMetadata().getNamespace(), budget).dryRun(dry).execute();
+        created.add("PodDisruptionBudget/" + budget.getMetadata().getName());
       } else if (object instanceof V1Deployment deployment) {
         apps.createNamespacedDeployment(deployment.getMetadata().getNamespace(), deployment).dryRun(dry).execute();
         created.add("Deployment/" + deployment.getMetadata().getName());

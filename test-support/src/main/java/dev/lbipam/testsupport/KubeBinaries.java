@@ -93,7 +93,7 @@ public record KubeBinaries(Path folder) {
   }
 
   /** {@code cat go.mod go.sum | sha256sum | cut -c1-16} for the given {@code dev/kube-bins}. */
-  static String key(Path moduleDir) {
+  static String key(Path moduleDir, String... alsoHashed) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(Files.readAllBytes(moduleDir.resolve("go.mod")));
@@ -101,12 +101,42 @@ public record KubeBinaries(Path folder) {
       if (Files.exists(goSum)) { // cat would fail without it; build.sh would too
         sha.update(Files.readAllBytes(goSum));
       }
+      for (String file : alsoHashed) {
+        sha.update(Files.readAllBytes(moduleDir.resolve(file)));
+      }
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + moduleDir, e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * {@code helm}, built by {@code dev/helm/build.sh} into
+   * {@code ${LBIPAM_CACHE:-$HOME/.cache/lbipam}/helm/<key>/helm}, the key hashing dev/helm's go.mod,
+   * go.sum and build.sh as build.sh does ({@code $LBIPAM_HELM}
+   * names the binary directly); fails with how to build it when it is missing.
+   */
+  public static Path helm() {
+    Map<String, String> env = System.getenv();
+    String override = env.get("LBIPAM_HELM");
+    Path helm;
+    if (override != null && !override.isBlank()) {
+      helm = Path.of(override);
+    } else {
+      Path root = findRepoRoot(Path.of(System.getProperty("user.dir")));
+      String cache = env.get(CACHE_ENV);
+      Path cacheRoot = cache != null && !cache.isBlank()
+          ? Path.of(cache)
+          : Path.of(System.getProperty("user.home")).resolve(".cache").resolve("lbipam");
+      helm = cacheRoot.resolve("helm").resolve(key(root.resolve("dev/helm"), "build.sh")).resolve("helm");
+    }
+    if (!Files.isRegularFile(helm) || !Files.isExecutable(helm)) {
+      throw new IllegalStateException("No executable helm at " + helm + ". To get it, run dev/helm/build.sh"
+          + " (cold build 3-6 min, needs Go and the Go module proxy), or point $LBIPAM_HELM at a helm binary.");
+    }
+    return helm;
   }
 
   public Path kubeApiServer() {
