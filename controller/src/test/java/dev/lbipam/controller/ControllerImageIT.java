@@ -171,7 +171,9 @@ class ControllerImageIT {
     DockerClient docker = DockerClientFactory.instance().client();
     String id = controller.getContainerId();
     // podman sends SIGTERM, then SIGKILL (exit 137) if the process is still there after the grace.
+    long start = System.nanoTime();
     docker.stopContainerCmd(id).withTimeout(STOP_GRACE_SECONDS).exec();
+    System.out.printf("stop took %d ms%n", (System.nanoTime() - start) / 1_000_000);
     var state = docker.inspectContainerCmd(id).exec().getState();
     String logs = controller.getLogs();
     assertThat(state.getExitCodeLong()).as("exit code after SIGTERM\n%s", logs).isEqualTo(143L);
