@@ -1,5 +1,6 @@
 package dev.lbipam.controller;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.controller.AddressClaims.Outcome;
 import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.Holding;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ClaimKeeper {
   private static final Logger LOG = LoggerFactory.getLogger(ClaimKeeper.class);
-  private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
 
   private final String clusterId;
   private final ServiceDecider.Scope scope;
@@ -79,6 +79,12 @@ final class ClaimKeeper {
     return standIns.values().stream().map(StandIn::owner).toList();
   }
 
+  /** Whether this stand-in owner still holds its claimed address. */
+  boolean holdsStandIn(OwnerRef owner) {
+    StandIn standIn = standIns.get(owner.uid().substring(STAND_IN_UID_PREFIX.length()));
+    return standIn != null && standIn.owner().equals(owner);
+  }
+
   /** The addresses claimed for this Service uid. */
   List<IpAddress> claimedFor(String uid) {
     return claims.addressesOf(uid);
@@ -97,7 +103,7 @@ final class ClaimKeeper {
   int claimShown(ServiceSnapshot service, List<IpAddress> addresses) throws ApiException {
     int created = 0;
     for (IpAddress address : addresses) {
-      if (address.equals(DHCP)) {
+      if (KubeVipConventions.isDhcpPlaceholder(address)) {
         continue;
       }
       boolean had = claims.get(address).map(c -> c.heldBy(service.uid())).orElse(false);
@@ -123,7 +129,7 @@ final class ClaimKeeper {
       throws ApiException {
     List<IpAddress> claimedNow = new ArrayList<>();
     for (IpAddress address : allocated.addresses()) {
-      if (address.equals(DHCP)) {
+      if (KubeVipConventions.isDhcpPlaceholder(address)) {
         continue;
       }
       boolean had = claims.get(address).map(c -> c.heldBy(owner.uid())).orElse(false);

@@ -169,37 +169,36 @@ public final class ControllerApp implements AutoCloseable {
     CollectorRegistry registry = new CollectorRegistry(true);
     io.prometheus.client.hotspot.DefaultExports.register(registry);
     io.kubernetes.client.monitoring.Monitoring.installMetrics(writeClient);
-    ServiceReconciler[] holder = new ServiceReconciler[1];
-    metrics = new Metrics(registry, settings.backend(), backend, () -> holder[0] == null ? 0 : holder[0].waitingCount());
-    ServiceReconciler reconciler =
-        new ServiceReconciler(
-            settings.clusterId(),
-            new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName()),
-            backend,
-            new Lister<>(serviceInformer.getIndexer()),
-            new Lister<>(configMapInformer.getIndexer()),
-            settings.configMapNamespace(),
-            settings.configMapName(),
-            writeClient,
-            new Events(recorder),
-            metrics,
-            claims,
-            fence,
-            settings.claimGcGrace());
-    holder[0] = reconciler;
-
     RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
-    reconciler.attach(queue);
+    WaitingServices waiting = new WaitingServices(queue);
+    metrics = new Metrics(registry, settings.backend(), backend, waiting::size);
+    String clusterId = settings.clusterId();
+    ServiceDecider.Scope scope = new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName());
+    Lister<V1Service> services = new Lister<>(serviceInformer.getIndexer());
+    Events events = new Events(recorder);
+    ServiceWriter writer = ServiceWriter.of(writeClient);
+    Owners owners = new Owners(clusterId);
+    ClaimKeeper claimKeeper =
+        new ClaimKeeper(clusterId, scope, backend, services, claims, events, metrics, settings.claimGcGrace());
+    Holdings holdings = new Holdings(clusterId, backend, services, scope, owners, events);
+    LiveOwners live = new LiveOwners(clusterId, services, claimKeeper, owners);
+    RestoreGate gate = new RestoreGate();
+    PoolConfigWatcher poolConfig =
+        new PoolConfigWatcher(backend, new Lister<>(configMapInformer.getIndexer()), settings.configMapNamespace(),
+            settings.configMapName(), metrics, waiting);
+    StartupIndex startup = new StartupIndex(poolConfig, holdings, backend, live, claimKeeper, services, scope);
+    Maintenance maintenanceRound = new Maintenance(startup, backend, holdings, live, claimKeeper, waiting, gate, metrics);
+    ServiceReconciler reconciler =
+        new ServiceReconciler(services, scope, owners,
+            new ServiceActions(backend, holdings, owners, claimKeeper, waiting, writer, events, metrics),
+            new Allocation(backend, holdings, owners, claimKeeper, waiting, writer, events, metrics, fence, gate, poolConfig),
+            waiting, events, metrics, fence);
+
     Controller controller =
         ControllerBuilder.defaultBuilder(factory)
             .withName("lbipam-services")
             .withWorkQueue(queue)
             .watch(q -> ControllerBuilder.controllerWatchBuilder(V1Service.class, q).build())
-            .watch(
-                q ->
-                    ControllerBuilder.controllerWatchBuilder(V1ConfigMap.class, q)
-                        .withWorkQueueKeyFunc(cm -> ServiceReconciler.CONFIG_REQUEST)
-                        .build())
             .withReadyFunc(
                 () -> {
                   if (!serviceInformer.hasSynced() || !configMapInformer.hasSynced()
@@ -207,7 +206,7 @@ public final class ControllerApp implements AutoCloseable {
                     return false;
                   }
                   try {
-                    reconciler.indexExistingServices();
+                    startup.run();
                     return true;
                   } catch (RuntimeException e) {
                     LOG.warn("start-up indexing failed, will try again error=\"{}\"", e.getMessage());
@@ -218,7 +217,18 @@ public final class ControllerApp implements AutoCloseable {
             .withWorkerCount(settings.workers())
             .withReconciler(reconciler)
             .build();
-    manager = ControllerBuilder.controllerManagerBuilder(factory).addController(controller).build();
+    // The pool ConfigMap has a controller of its own: one worker, after the start-up index.
+    Controller poolConfigController =
+        ControllerBuilder.defaultBuilder(factory)
+            .withName("lbipam-pool-config")
+            .watch(q -> ControllerBuilder.controllerWatchBuilder(V1ConfigMap.class, q).build())
+            .withReadyFunc(startup::done)
+            .withReadyTimeout(Duration.ofMinutes(15))
+            .withWorkerCount(1)
+            .withReconciler(poolConfig)
+            .build();
+    manager = ControllerBuilder.controllerManagerBuilder(factory).addController(controller)
+        .addController(poolConfigController).build();
 
     http =
         new HttpEndpoints(
@@ -242,7 +252,7 @@ public final class ControllerApp implements AutoCloseable {
           metrics.leader.set(1);
           LOG.info("leading; starting informers and workers");
           long every = settings.maintenanceInterval().toMillis();
-          maintenance.scheduleWithFixedDelay(reconciler::maintain, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+          maintenance.scheduleWithFixedDelay(maintenanceRound::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           manager.run();
           if (!stopping.get()) {
             fatal("controller stopped on its own (caches did not sync?)");

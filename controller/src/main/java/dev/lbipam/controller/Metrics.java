@@ -28,7 +28,6 @@ public final class Metrics {
     return version == null ? "dev" : version;
   }
 
-  final CollectorRegistry registry;
   final Counter allocations;
   final Counter failures;
   final Histogram reconcileSeconds;
@@ -52,7 +51,6 @@ public final class Metrics {
   }
 
   public Metrics(CollectorRegistry registry, String backendName, IpamBackend backend, IntSupplier waiting) {
-    this.registry = registry;
     allocations =
         Counter.build("lbipam_allocations_total", "Addresses allocated to Services, by pool.")
             .labelNames("pool")

@@ -1,5 +1,6 @@
 package dev.lbipam.controller;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.spi.net.AddressFormatException;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import java.util.ArrayList;
@@ -26,30 +27,30 @@ public final class ServiceDecider {
   private ServiceDecider() {}
 
   public static Decision decide(ServiceSnapshot service, Scope scope) {
+    List<IpAddress> shown = heldLeniently(service);
     if (!scope.handles(service)) {
-      return new Decision.NotOurs(heldLeniently(service), service.hasFinalizer());
+      return new Decision.NotOurs(shown, service.hasFinalizer());
     }
     if (service.deleting()) {
-      return new Decision.Release(service.hasFinalizer());
+      return new Decision.Release(shown, service.hasFinalizer());
     }
     Optional<String> annotation = service.addressesAnnotation();
     if (annotation.isPresent()) {
       try {
-        return new Decision.Keep(parseList(annotation.get()));
+        return new Decision.Keep(parseList(annotation.get()), shown);
       } catch (AddressFormatException e) {
         return new Decision.Invalid(
-            "annotation " + KubeVipNames.ADDRESSES_ANNOTATION, annotation.get(), e.getMessage(), heldLeniently(service));
+            "annotation " + KubeVipNames.ADDRESSES_ANNOTATION, annotation.get(), e.getMessage(), shown);
       }
     }
     if (service.specLoadBalancerIp().isPresent()) {
       try {
-        return new Decision.Adopt(parseList(service.specLoadBalancerIp().get()));
+        return new Decision.Adopt(parseList(service.specLoadBalancerIp().get()), shown);
       } catch (AddressFormatException e) {
-        return new Decision.Invalid(
-            "spec.loadBalancerIP", service.specLoadBalancerIp().get(), e.getMessage(), heldLeniently(service));
+        return new Decision.Invalid("spec.loadBalancerIP", service.specLoadBalancerIp().get(), e.getMessage(), shown);
       }
     }
-    return new Decision.Allocate(parseEach(service.ingressIps()));
+    return new Decision.Allocate(shown);
   }
 
   /**
@@ -58,8 +59,7 @@ public final class ServiceDecider {
    */
   public static List<IpAddress> parseList(String value) {
     List<IpAddress> addresses = new ArrayList<>();
-    for (String part : value.split(",", -1)) {
-      String trimmed = part.trim();
+    for (String trimmed : KubeVipConventions.listEntries(value)) {
       if (trimmed.isEmpty()) {
         throw new AddressFormatException("empty entry in \"" + value + "\"");
       }
@@ -74,7 +74,7 @@ public final class ServiceDecider {
   /** Every address the Service shows anywhere, skipping what does not parse. */
   public static List<IpAddress> heldLeniently(ServiceSnapshot service) {
     LinkedHashSet<IpAddress> held = new LinkedHashSet<>();
-    service.addressesAnnotation().ifPresent(a -> held.addAll(parseEach(List.of(a.split(",")))));
+    service.addressesAnnotation().ifPresent(a -> held.addAll(parseEach(KubeVipConventions.listEntries(a))));
     service.specLoadBalancerIp().ifPresent(a -> held.addAll(parseEach(List.of(a))));
     held.addAll(parseEach(service.ingressIps()));
     return List.copyOf(held);

@@ -1,5 +1,6 @@
 package dev.lbipam.controller;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
@@ -74,7 +75,7 @@ public final class ServicePatch {
   }
 
   static String trimEntries(String list) {
-    return java.util.Arrays.stream(list.split(",", -1)).map(String::trim).collect(Collectors.joining(","));
+    return String.join(",", KubeVipConventions.listEntries(list));
   }
 
   /** Adds our finalizer and nothing else; empty when it is there. */

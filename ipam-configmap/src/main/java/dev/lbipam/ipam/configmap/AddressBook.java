@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.configmap;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.spi.HoldOutcome.Conflict;
 import dev.lbipam.ipam.spi.Holding;
 import dev.lbipam.ipam.spi.OwnerRef;
@@ -29,8 +30,6 @@ import java.util.TreeMap;
  * count as used. Not thread-safe; the backend serialises access.
  */
 public final class AddressBook {
-  static final IpAddress DHCP_ADDRESS = IpAddress.parse("0.0.0.0");
-
   private final Map<OwnerRef, Holding> byOwner = new HashMap<>();
   private final TreeMap<IpAddress, Set<OwnerRef>> holders = new TreeMap<>();
   private final FreeAddressIndex index = new FreeAddressIndex(KubeVipAllocatable.INSTANCE);
@@ -84,14 +83,14 @@ public final class AddressBook {
     byOwner.put(holding.owner(), holding);
     List<Conflict> conflicts = new ArrayList<>();
     for (IpAddress shown : new LinkedHashSet<>(holding.addresses())) {
-      if (shown.equals(DHCP_ADDRESS)) {
+      if (KubeVipConventions.isDhcpPlaceholder(shown)) {
         continue;
       }
       IpAddress address = shown.unmapped();
       Set<OwnerRef> others = holders.computeIfAbsent(address, a -> new HashSet<>());
       for (OwnerRef other : others) {
         Holding theirs = byOwner.get(other);
-        if (theirs == null || !PortKey.canShare(theirs.ports(), holding.ports())) {
+        if (theirs == null || !holding.canShareWith(theirs)) {
           conflicts.add(
               new Conflict(
                   address.toString(),
@@ -145,8 +144,9 @@ public final class AddressBook {
   }
 
   /**
-   * Whether a Service with these ports may join the current holders of a held address: every holder
-   * is managed by us and names ports, and no (protocol, port) is taken. O(ports), no allocation.
+   * Whether a managed Service with these ports may join the current holders of a held address:
+   * {@link Holding#canShareWith} against each of them, answered from the per-address summary (every
+   * holder managed and naming ports, no (protocol, port) taken). O(ports), no allocation.
    */
   public boolean canJoin(IpAddress address, List<PortKey> ports) {
     Use use = uses.get(address.unmapped());

@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.configmap;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.configmap.KubeVipConfig.PoolSelection;
 import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.AllocationOutcome.Allocated;
@@ -48,7 +49,7 @@ public final class Allocator {
     }
     Pool pool = ((PoolSelection.Found) selection).pool();
     if (pool.dhcp()) {
-      return new Allocated(List.of(AddressBook.DHCP_ADDRESS), pool.key(), serviceInterface, List.of());
+      return new Allocated(List.of(KubeVipConventions.DHCP_PLACEHOLDER), pool.key(), serviceInterface, List.of());
     }
     boolean share = config.sharingAllowed(owner.namespace());
     if (request.policy() == FamilyPolicy.SINGLE_STACK) {

@@ -19,38 +19,35 @@ import java.util.Optional;
  * decisions are serialised and each sees the previous one.
  */
 public final class ConfigMapBackend implements IpamBackend {
-  private final AddressBook book = new AddressBook();
-  private KubeVipConfig config = KubeVipConfig.empty();
+  private final LocalPools pools = new LocalPools();
 
   @Override
   public synchronized List<ConfigProblem> configure(Optional<Map<String, String>> poolConfig) {
-    config = KubeVipConfig.parse(poolConfig.orElse(Map.of()));
-    return config.problems();
+    return pools.configure(poolConfig);
   }
 
   @Override
   public synchronized HoldOutcome hold(Holding holding) {
-    var conflicts = book.put(holding);
-    return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
+    return pools.hold(holding);
   }
 
   @Override
   public synchronized AllocationOutcome allocate(AllocationRequest request) {
-    AllocationOutcome outcome = Allocator.decide(config, book, request);
-    if (outcome instanceof AllocationOutcome.Allocated allocated && book.holding(request.owner()).isEmpty()) {
-      book.put(new Holding(request.owner(), allocated.addresses(), request.ports(), true));
+    AllocationOutcome outcome = pools.decide(request);
+    if (outcome instanceof AllocationOutcome.Allocated allocated) {
+      pools.recordAllocated(request, allocated);
     }
     return outcome;
   }
 
   @Override
   public synchronized void release(OwnerRef owner) {
-    book.remove(owner);
+    pools.book().remove(owner);
   }
 
   @Override
   public synchronized List<Holding> holdings() {
-    return List.copyOf(book.holdings());
+    return List.copyOf(pools.book().holdings());
   }
 
   @Override
@@ -60,7 +57,7 @@ public final class ConfigMapBackend implements IpamBackend {
 
   @Override
   public synchronized List<PoolStats> poolStats() {
-    return book.poolStats(config);
+    return pools.poolStats();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.configmap;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.spi.ConfigProblem;
 import dev.lbipam.ipam.spi.net.AddressFormatException;
 import dev.lbipam.ipam.spi.net.IpFamily;
@@ -26,8 +27,7 @@ public record KubeVipConfig(
     boolean skipEnd,
     List<ConfigProblem> problems) {
 
-  public static final String GLOBAL = "global";
-  public static final String DHCP_VALUE = "0.0.0.0/32";
+  public static final String GLOBAL = KubeVipConventions.GLOBAL;
 
   public KubeVipConfig {
     pools = Map.copyOf(pools);
@@ -49,7 +49,6 @@ public record KubeVipConfig(
     Map<String, Pool> pools = new LinkedHashMap<>();
     Map<String, ConfigProblem> badPools = new LinkedHashMap<>();
     Map<String, Boolean> allowShare = new LinkedHashMap<>();
-    Map<String, String> interfaces = new LinkedHashMap<>();
     List<ConfigProblem> problems = new ArrayList<>();
     for (Map.Entry<String, String> entry : sorted.entrySet()) {
       String key = entry.getKey();
@@ -65,18 +64,15 @@ public record KubeVipConfig(
         }
       } else if (key.startsWith("allow-share-")) {
         String trimmed = value.trim();
-        Optional<Boolean> parsed = parseGoBool(trimmed);
+        Optional<Boolean> parsed = KubeVipConventions.parseBool(trimmed);
         if (parsed.isEmpty()) {
           problems.add(new ConfigProblem(key, value, "not a boolean; treated as false, as kube-vip does"));
         }
         allowShare.put(key.substring("allow-share-".length()), parsed.orElse(false));
-      } else if (key.startsWith("interface-")) {
-        if (!value.isEmpty()) {
-          interfaces.put(key.substring("interface-".length()), value);
-        }
       }
     }
-    return new KubeVipConfig(pools, badPools, allowShare, interfaces, descending, skipEnd, problems);
+    return new KubeVipConfig(pools, badPools, allowShare,
+        KubeVipConventions.scopedValues(sorted, KubeVipConventions.INTERFACE_KEY), descending, skipEnd, problems);
   }
 
   /** The pool that applies to a namespace, in kube-vip's order; see {@link PoolSelection}. */
@@ -94,13 +90,11 @@ public record KubeVipConfig(
 
   /** {@code allow-share-<ns>} first, then {@code allow-share-global}; default false. */
   public boolean sharingAllowed(String namespace) {
-    Boolean own = allowShare.get(namespace);
-    return own != null ? own : allowShare.getOrDefault(GLOBAL, false);
+    return KubeVipConventions.forNamespace(allowShare, namespace).orElse(false);
   }
 
   public Optional<String> serviceInterface(String namespace) {
-    String own = interfaces.get(namespace);
-    return Optional.ofNullable(own != null ? own : interfaces.get(GLOBAL));
+    return KubeVipConventions.forNamespace(interfaces, namespace);
   }
 
   /** What {@link #select} found. */
@@ -113,16 +107,10 @@ public record KubeVipConfig(
   }
 
   static Pool parsePool(String key, String scope, String value, boolean skipEnd) {
-    if (value.trim().equals(DHCP_VALUE)) {
-      return new Pool(key, scope, PoolKind.CIDR, DHCP_VALUE, List.of(), true);
+    if (value.trim().equals(KubeVipConventions.DHCP_POOL)) {
+      return new Pool(key, scope, PoolKind.CIDR, KubeVipConventions.DHCP_POOL, List.of(), true);
     }
-    List<String> entries = new ArrayList<>();
-    for (String part : value.split(",", -1)) {
-      String trimmed = part.trim();
-      if (!trimmed.isEmpty()) {
-        entries.add(trimmed);
-      }
-    }
+    List<String> entries = KubeVipConventions.listEntries(value).stream().filter(e -> !e.isEmpty()).toList();
     if (entries.isEmpty()) {
       throw new AddressFormatException("pool is not specified");
     }
@@ -155,14 +143,5 @@ public record KubeVipConfig(
       return range;
     }
     return new IpRange(range.first().plus(1), range.last().plus(-1));
-  }
-
-  /** Go's strconv.ParseBool, which kube-vip uses. */
-  static Optional<Boolean> parseGoBool(String text) {
-    return switch (text) {
-      case "1", "t", "T", "TRUE", "true", "True" -> Optional.of(true);
-      case "0", "f", "F", "FALSE", "false", "False" -> Optional.of(false);
-      default -> Optional.empty();
-    };
   }
 }

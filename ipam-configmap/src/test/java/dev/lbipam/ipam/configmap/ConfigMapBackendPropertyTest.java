@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.configmap;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lbipam.ipam.configmap.KubeVipConfig.PoolSelection;
@@ -200,8 +201,10 @@ class ConfigMapBackendPropertyTest {
       model.remove(owner);
       boolean clash = false;
       for (IpAddress address : new HashSet<>(addresses)) {
-        if (!address.equals(AddressBook.DHCP_ADDRESS)) {
-          clash |= holders(address).stream().anyMatch(o -> !compatible(model.get(o).ports(), op.ports()));
+        if (!KubeVipConventions.isDhcpPlaceholder(address)) {
+          // One sharing rule (Holding.canShareWith): sharers are both ours and their ports compatible.
+          clash |= holders(address).stream()
+              .anyMatch(o -> !(model.get(o).managed() && op.managed() && compatible(model.get(o).ports(), op.ports())));
         }
       }
 

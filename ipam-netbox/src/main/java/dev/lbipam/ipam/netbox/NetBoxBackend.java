@@ -9,6 +9,7 @@ import dev.lbipam.ipam.spi.AllocationOutcome.Allocated;
 import dev.lbipam.ipam.spi.AllocationOutcome.Rejected;
 import dev.lbipam.ipam.spi.AllocationRequest;
 import dev.lbipam.ipam.spi.BackendHealth;
+import dev.lbipam.ipam.remote.Resilience;
 import dev.lbipam.ipam.spi.BackendMetric;
 import dev.lbipam.ipam.spi.ConfigProblem;
 import dev.lbipam.ipam.spi.FamilyPolicy;
@@ -22,10 +23,7 @@ import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import dev.lbipam.ipam.spi.net.IpFamily;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -95,35 +93,10 @@ public final class NetBoxBackend implements IpamBackend {
 
   public NetBoxBackend(NetBoxSettings settings) {
     this.settings = settings;
-    this.breaker =
-        CircuitBreaker.of(
-            "netbox",
-            CircuitBreakerConfig.custom()
-                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(10)
-                .minimumNumberOfCalls(5)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(max(settings.circuitOpenDuration(), Duration.ofMillis(1)))
-                .permittedNumberOfCallsInHalfOpenState(1)
-                .automaticTransitionFromOpenToHalfOpenEnabled(false)
-                .build());
-    breaker.getEventPublisher()
-        .onStateTransition(e -> LOG.warn("netbox circuit breaker transition={}", e.getStateTransition()));
-    this.retry =
-        Retry.of(
-            "netbox",
-            RetryConfig.custom()
-                .maxAttempts(settings.retryAttempts())
-                .intervalFunction(
-                    IntervalFunction.ofExponentialRandomBackoff(max(settings.retryBackoff(), Duration.ofMillis(1)), 2.0, 0.5))
-                .retryOnException(t -> t instanceof NetBoxUnavailableException u && !u.circuitOpen())
-                .build());
-    retry.getEventPublisher().onRetry(e -> stats.count("retry"));
+    this.breaker = Resilience.breaker("netbox", settings.circuitOpenDuration(), 1, failure -> true);
+    this.retry = Resilience.retry("netbox", settings.retryAttempts(), settings.retryBackoff(), 0.5,
+        t -> t instanceof NetBoxUnavailableException u && !u.circuitOpen(), stats);
     this.client = new NetBoxClient(settings, breaker, stats);
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
   }
 
   /**
@@ -590,7 +563,7 @@ public final class NetBoxBackend implements IpamBackend {
     }
     Map<IpFamily, IpAddress> wanted = new EnumMap<>(IpFamily.class);
     holding.addresses().stream()
-        .filter(a -> a.value().signum() != 0) // 0.0.0.0 is kube-vip's DHCP placeholder, not an address
+        .filter(a -> !a.isUnspecified()) // the DHCP placeholder 0.0.0.0 (or ::) is not an address to record
         .forEach(a -> wanted.putIfAbsent(a.family(), a));
     if (wanted.isEmpty()) {
       return new HoldOutcome.Held();

@@ -1,6 +1,7 @@
 package dev.lbipam.ipam.netbox;
 
 import dev.lbipam.ipam.remote.CallMetrics;
+import dev.lbipam.ipam.remote.TlsTrust;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -121,45 +122,13 @@ public final class NetBoxClient implements AutoCloseable {
             .followRedirects(false)
             .followSslRedirects(false);
     if (settings.tlsCaFile().isPresent()) {
-      X509TrustManager trust = trustManager(settings);
-      try {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {trust}, null);
-        builder.sslSocketFactory(context.getSocketFactory(), trust);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("TLS set-up failed: " + e.getMessage(), e);
-      }
+      TlsTrust trust = TlsTrust.fromCaFile(settings.tlsCaFile().get());
+      builder.sslSocketFactory(trust.context().getSocketFactory(), trust.trustManager());
     }
     this.http = builder.build();
     // GETs are idempotent: OkHttp may retry them once on a pooled connection the server closed.
     // Writes never: a silently repeated POST could allocate twice.
     this.reads = http.newBuilder().retryOnConnectionFailure(true).build();
-  }
-
-  /** Trusts exactly the certificates in the CA file (PEM, one or more). */
-  private static X509TrustManager trustManager(NetBoxSettings settings) {
-    try (InputStream in = Files.newInputStream(settings.tlsCaFile().get())) {
-      Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
-      if (certificates.isEmpty()) {
-        throw new IllegalArgumentException("no certificate in tls-ca-file " + settings.tlsCaFile().get());
-      }
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      int i = 0;
-      for (Certificate certificate : certificates) {
-        store.setCertificateEntry("ca-" + i++, certificate);
-      }
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(store);
-      for (TrustManager manager : factory.getTrustManagers()) {
-        if (manager instanceof X509TrustManager x509) {
-          return x509;
-        }
-      }
-      throw new IllegalStateException("no X509TrustManager");
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot read tls-ca-file " + settings.tlsCaFile().get() + ": " + e.getMessage(), e);
-    }
   }
 
   String lastFailure() {

@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.netbox;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.spi.ConfigProblem;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +29,7 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
 
   public static final String PREFIX_KEY = "netbox-prefix-";
   public static final String RANGE_KEY = "netbox-range-";
-  public static final String GLOBAL = "global";
+  public static final String GLOBAL = KubeVipConventions.GLOBAL;
 
   public PoolConfig {
     pools = Map.copyOf(pools);
@@ -62,7 +63,6 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
 
   public static PoolConfig parse(Map<String, String> data) {
     Map<String, List<PoolRef>> pools = new LinkedHashMap<>();
-    Map<String, String> interfaces = new LinkedHashMap<>();
     List<ConfigProblem> problems = new ArrayList<>();
     for (Map.Entry<String, String> e : new TreeMap<>(data).entrySet()) {
       String key = e.getKey();
@@ -76,8 +76,7 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
         }
         List<PoolRef> refs = new ArrayList<>();
         boolean any = false;
-        for (String part : value.split(",", -1)) {
-          String entry = part.strip();
+        for (String entry : KubeVipConventions.listEntries(value)) {
           if (entry.isEmpty()) {
             continue;
           }
@@ -95,16 +94,12 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
           problems.add(new ConfigProblem(key, value, "no " + kind.word() + " given"));
         }
         pools.put(key, List.copyOf(refs));
-      } else if (key.startsWith("interface-")) {
-        if (!value.isEmpty()) {
-          interfaces.put(key.substring("interface-".length()), value);
-        }
       } else if (key.startsWith("cidr-") || key.startsWith("range-")) {
         problems.add(new ConfigProblem(key, value,
             "ignored by the netbox backend; use netbox-prefix-<namespace|global> or netbox-range-<namespace|global>"));
       }
     }
-    return new PoolConfig(pools, interfaces, problems);
+    return new PoolConfig(pools, KubeVipConventions.scopedValues(data, KubeVipConventions.INTERFACE_KEY), problems);
   }
 
   public Selection select(String namespace) {
@@ -132,7 +127,6 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
   }
 
   public Optional<String> serviceInterface(String namespace) {
-    String own = interfaces.get(namespace);
-    return Optional.ofNullable(own != null ? own : interfaces.get(GLOBAL));
+    return KubeVipConventions.forNamespace(interfaces, namespace);
   }
 }

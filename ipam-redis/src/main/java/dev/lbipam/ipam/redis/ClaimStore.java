@@ -1,6 +1,7 @@
 package dev.lbipam.ipam.redis;
 
 import dev.lbipam.ipam.remote.CallMetrics;
+import dev.lbipam.ipam.remote.Resilience;
 import dev.lbipam.ipam.spi.IpamException;
 import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.net.IpAddress;
@@ -8,10 +9,7 @@ import dev.lbipam.ipam.spi.net.IpFamily;
 import dev.lbipam.ipam.spi.net.IpRange;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -159,26 +160,9 @@ public final class ClaimStore implements AutoCloseable {
     this.keys = keys;
     this.clusterId = clusterId;
     this.clock = clock;
-    this.retry =
-        Retry.of(
-            "redis",
-            RetryConfig.custom()
-                .maxAttempts(3)
-                .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(100), 2.0))
-                .retryOnException(e -> e instanceof JedisException && !(e instanceof JedisDataException))
-                .build());
-    retry.getEventPublisher().onRetry(event -> metrics.count("retry"));
-    this.breaker =
-        CircuitBreaker.of(
-            "redis",
-            CircuitBreakerConfig.custom()
-                .slidingWindowSize(10)
-                .minimumNumberOfCalls(5)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(5))
-                .permittedNumberOfCallsInHalfOpenState(2)
-                .recordException(e -> e instanceof JedisException && !(e instanceof JedisDataException))
-                .build());
+    Predicate<Throwable> unavailable = e -> e instanceof JedisException && !(e instanceof JedisDataException);
+    this.retry = Resilience.retry("redis", 3, Duration.ofMillis(100), 0, unavailable, metrics);
+    this.breaker = Resilience.breaker("redis", Duration.ofSeconds(5), 2, unavailable);
   }
 
   public String clusterId() {
@@ -255,13 +239,29 @@ public final class ClaimStore implements AutoCloseable {
     return members.stream().map(ClaimKeys::fromMember).sorted().toList();
   }
 
-  /** Every claim this cluster holds, with its owners. O(claims of this cluster). */
+  /**
+   * Every claim this cluster holds, with its owners. O(claims of this cluster) work in two round
+   * trips: the cluster's set, then every claim's hash in one pipeline.
+   */
   public List<ClusterClaim> clusterClaims() {
-    Set<String> members = call("list", () -> jedis.smembers(keys.cluster(clusterId)));
+    List<IpAddress> addresses = call("list", () -> jedis.smembers(keys.cluster(clusterId))).stream()
+        .map(ClaimKeys::fromMember).toList();
+    if (addresses.isEmpty()) {
+      return List.of();
+    }
+    List<Map<String, String>> hashes = call("list", () -> {
+      try (AbstractPipeline pipeline = jedis.pipelined()) {
+        List<Response<Map<String, String>>> replies = new ArrayList<>(addresses.size());
+        for (IpAddress address : addresses) {
+          replies.add(pipeline.hgetAll(keys.claim(address)));
+        }
+        pipeline.sync();
+        return replies.stream().map(Response::get).toList();
+      }
+    });
     List<ClusterClaim> claims = new ArrayList<>();
-    for (String member : members) {
-      IpAddress address = ClaimKeys.fromMember(member);
-      Map<String, String> hash = call("list", () -> jedis.hgetAll(keys.claim(address)));
+    for (int i = 0; i < addresses.size(); i++) {
+      Map<String, String> hash = hashes.get(i);
       if (!clusterId.equals(hash.get("cluster"))) {
         continue;
       }
@@ -271,11 +271,10 @@ public final class ClaimStore implements AutoCloseable {
           owners.put(field.substring(2), Long.parseLong(value));
         }
       });
-      claims.add(new ClusterClaim(address, owners));
+      claims.add(new ClusterClaim(addresses.get(i), owners));
     }
     return claims;
   }
-
 
   /**
    * The data set's generation; the epoch is created with {@code proposal} if missing. A changed

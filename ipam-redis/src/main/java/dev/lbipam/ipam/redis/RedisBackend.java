@@ -1,7 +1,8 @@
 package dev.lbipam.ipam.redis;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.configmap.AddressBook;
-import dev.lbipam.ipam.configmap.Allocator;
+import dev.lbipam.ipam.configmap.LocalPools;
 import dev.lbipam.ipam.configmap.KubeVipConfig;
 import dev.lbipam.ipam.redis.ClaimStore.ClaimResult;
 import dev.lbipam.ipam.spi.AllocationOutcome;
@@ -44,7 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisBackend implements IpamBackend {
   private static final Logger LOG = LoggerFactory.getLogger(RedisBackend.class);
-  private static final IpAddress DHCP = IpAddress.parse("0.0.0.0");
   private static final int MAX_RACES = 16;
   private static final int LEARN_WINDOW = 256;
 
@@ -52,13 +52,14 @@ public final class RedisBackend implements IpamBackend {
   private final String clusterId;
   private final long graceMillis;
   private final Clock clock;
-  private final AddressBook book = new AddressBook();
+  /** The ConfigMap backend's pools, holdings and decision, with Redis's claims mirrored into them. */
+  private final LocalPools pools = new LocalPools();
+  private final AddressBook book = pools.book();
   /** Pseudo-owners standing for claims made elsewhere (other clusters or lost local state). */
   private final Map<IpAddress, OwnerRef> foreign = new HashMap<>();
   /** Releases that failed while Redis was away; retried by maintenance. */
   private final Map<IpAddress, Set<OwnerRef>> pendingReleases = new LinkedHashMap<>();
   private final long quarantineMillis;
-  private KubeVipConfig config = KubeVipConfig.empty();
   /** The data set this cluster's view of Redis was built on; null until Redis first answered. */
   private ClaimStore.Generation generation;
   /** Redis may have lost claims: no allocation until this cluster re-asserted what it holds. */
@@ -116,8 +117,7 @@ public final class RedisBackend implements IpamBackend {
 
   @Override
   public synchronized List<ConfigProblem> configure(Optional<Map<String, String>> poolConfig) {
-    config = KubeVipConfig.parse(poolConfig.orElse(Map.of()));
-    return config.problems();
+    return pools.configure(poolConfig);
   }
 
   @Override
@@ -133,7 +133,7 @@ public final class RedisBackend implements IpamBackend {
     }
     try {
       for (IpAddress address : holding.addresses()) {
-        if (address.equals(DHCP)) {
+        if (KubeVipConventions.isDhcpPlaceholder(address)) {
           continue;
         }
         if (generation == null) {
@@ -180,7 +180,7 @@ public final class RedisBackend implements IpamBackend {
     OwnerRef owner = request.owner();
     Optional<Holding> local = book.holding(owner);
     if (local.isPresent()) {
-      return Allocator.decide(config, book, request);
+      return pools.decide(request);
     }
     Optional<String> blocked = allocationBlocked();
     if (blocked.isPresent()) {
@@ -193,20 +193,20 @@ public final class RedisBackend implements IpamBackend {
         earlier.forEach(this::dropForeign);
         book.put(new Holding(owner, earlier, request.ports(), true));
         LOG.info("reusing earlier claims owner={} addresses={}", owner.key(), earlier);
-        return Allocator.decide(config, book, request);
+        return pools.decide(request);
       }
       // Exact lowest-free across clusters: mirror the pool's claims first. O(claims in the pool),
       // never O(pool size); see docs/adr/0007-redis-claims.md.
       refreshForeignClaims(owner.namespace());
       for (int attempt = 0; attempt < MAX_RACES; attempt++) {
-        AllocationOutcome outcome = Allocator.decide(config, book, request);
+        AllocationOutcome outcome = pools.decide(request);
         if (!(outcome instanceof AllocationOutcome.Allocated allocated)) {
           return outcome;
         }
         List<IpAddress> claimed = new ArrayList<>();
         IpAddress lost = null;
         for (IpAddress address : allocated.addresses()) {
-          if (address.equals(DHCP)) {
+          if (KubeVipConventions.isDhcpPlaceholder(address)) {
             continue;
           }
           ClaimResult result = store.claim(address, owner, generation, false);
@@ -258,7 +258,7 @@ public final class RedisBackend implements IpamBackend {
   }
 
   private void releaseClaim(IpAddress address, OwnerRef owner) {
-    if (address.equals(DHCP) || !owner.clusterId().equals(clusterId)) {
+    if (KubeVipConventions.isDhcpPlaceholder(address) || !owner.clusterId().equals(clusterId)) {
       return;
     }
     try {
@@ -285,31 +285,41 @@ public final class RedisBackend implements IpamBackend {
   /**
    * Frees claims of this cluster whose owner is no longer live, once they are older than the grace
    * period, and retries releases that failed while Redis was away. Never touches other clusters.
+   * The Redis calls run outside the backend's lock, so allocations do not wait for them; {@code
+   * liveOwners} is asked per claim, at that moment.
    */
   @Override
-  public synchronized List<OwnerRef> retainOnly(Set<OwnerRef> liveOwners) {
-    List<OwnerRef> released = new ArrayList<>();
-    for (Holding holding : List.copyOf(book.holdings())) {
-      if (holding.owner().clusterId().equals(clusterId) && !liveOwners.contains(holding.owner())) {
-        book.remove(holding.owner());
+  public List<OwnerRef> retainOnly(Set<OwnerRef> liveOwners) {
+    Map<IpAddress, Set<OwnerRef>> retry;
+    synchronized (this) {
+      for (Holding holding : List.copyOf(book.holdings())) {
+        if (holding.owner().clusterId().equals(clusterId) && !liveOwners.contains(holding.owner())) {
+          book.remove(holding.owner());
+        }
       }
+      retry = new LinkedHashMap<>();
+      pendingReleases.forEach((address, owners) -> retry.put(address, Set.copyOf(owners)));
     }
+    List<OwnerRef> released = new ArrayList<>();
     try {
-      for (Map.Entry<IpAddress, Set<OwnerRef>> pending : new ArrayList<>(pendingReleases.entrySet())) {
+      for (Map.Entry<IpAddress, Set<OwnerRef>> pending : retry.entrySet()) {
         for (OwnerRef owner : pending.getValue()) {
           store.release(pending.getKey(), owner);
         }
-        pendingReleases.remove(pending.getKey());
+        synchronized (this) {
+          pendingReleases.computeIfPresent(pending.getKey(), (address, owners) -> {
+            owners.removeAll(pending.getValue());
+            return owners.isEmpty() ? null : owners;
+          });
+        }
       }
-      Set<String> live = new HashSet<>();
-      liveOwners.forEach(o -> live.add(ClaimKeys.ownerId(o)));
       long now = clock.millis();
       for (ClaimStore.ClusterClaim claim : store.clusterClaims()) {
         for (Map.Entry<String, Long> owner : claim.owners().entrySet()) {
-          if (!live.contains(owner.getKey()) && now - owner.getValue() >= graceMillis) {
-            OwnerRef gone = ClaimKeys.parseOwnerId(owner.getKey());
-            store.release(claim.address(), gone);
-            released.add(gone);
+          OwnerRef claimant = ClaimKeys.parseOwnerId(owner.getKey());
+          if (!liveOwners.contains(claimant) && now - owner.getValue() >= graceMillis) {
+            store.release(claim.address(), claimant);
+            released.add(claimant);
             LOG.info("released stale claim address={} owner={}", claim.address(), owner.getKey());
           }
         }
@@ -382,7 +392,7 @@ public final class RedisBackend implements IpamBackend {
     try {
       for (Holding holding : ours) {
         for (IpAddress address : holding.addresses()) {
-          if (address.equals(DHCP)) {
+          if (KubeVipConventions.isDhcpPlaceholder(address)) {
             continue;
           }
           ClaimResult result = store.claim(address, holding.owner(), known, true);
@@ -432,12 +442,12 @@ public final class RedisBackend implements IpamBackend {
 
   @Override
   public synchronized List<PoolStats> poolStats() {
-    return book.poolStats(config);
+    return pools.poolStats();
   }
 
   /** Marks up to a window of claims that follow a lost address, in its block, as foreign. */
   private void learnClaimsAfter(String namespace, IpAddress lost) {
-    if (!(config.select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
+    if (!(pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
       return;
     }
     for (IpRange block : found.pool().blocks()) {
@@ -453,7 +463,7 @@ public final class RedisBackend implements IpamBackend {
 
   /** Mirrors Redis's claims inside the namespace's pool into the local book. */
   private void refreshForeignClaims(String namespace) {
-    if (!(config.select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
+    if (!(pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
       return;
     }
     for (IpRange block : found.pool().blocks()) {

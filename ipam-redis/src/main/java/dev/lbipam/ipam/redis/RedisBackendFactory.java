@@ -79,20 +79,10 @@ public final class RedisBackendFactory implements IpamBackendFactory {
   }
 
   private static SSLContext trusting(RedisSettings settings) {
-    try (InputStream in = Files.newInputStream(settings.tlsCaFile().get())) {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      int i = 0;
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        store.setCertificateEntry("ca-" + i++, certificate);
-      }
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(store);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, trust.getTrustManagers(), null);
-      return context;
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IpamException("redis tls-ca-file " + settings.tlsCaFile().get() + " unusable: " + e.getMessage(), false, e);
+    try {
+      return dev.lbipam.ipam.remote.TlsTrust.fromCaFile(settings.tlsCaFile().get()).context();
+    } catch (dev.lbipam.ipam.remote.TlsTrust.UnusableCaFileException e) {
+      throw new IpamException("redis " + e.getMessage(), false, e);
     }
   }
 }

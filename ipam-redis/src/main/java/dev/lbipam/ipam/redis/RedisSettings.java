@@ -1,5 +1,6 @@
 package dev.lbipam.ipam.redis;
 
+import dev.lbipam.ipam.spi.KubeVipConventions;
 import dev.lbipam.ipam.spi.BackendContext;
 import dev.lbipam.ipam.spi.IpamException;
 import java.net.URI;
@@ -83,9 +84,9 @@ public record RedisSettings(
     Duration quarantine = duration(context, "quarantine", context.maintenanceInterval().multipliedBy(2), problems);
     List<String> sentinels = new ArrayList<>();
     context.option("sentinels").ifPresent(s -> {
-      for (String part : s.split(",")) {
-        if (!part.isBlank()) {
-          sentinels.add(part.trim());
+      for (String entry : KubeVipConventions.listEntries(s)) {
+        if (!entry.isEmpty()) {
+          sentinels.add(entry);
         }
       }
     });

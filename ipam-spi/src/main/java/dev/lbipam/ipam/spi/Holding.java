@@ -17,4 +17,13 @@ public record Holding(OwnerRef owner, List<IpAddress> addresses, List<PortKey> p
     addresses = List.copyOf(addresses);
     ports = List.copyOf(ports);
   }
+
+  /**
+   * The sharing rule between two holders of one address: both managed by us (a Service of another
+   * load balancer never shares with ours, as in kube-vip) and their ports compatible ({@link
+   * PortKey#canShare}).
+   */
+  public boolean canShareWith(Holding other) {
+    return managed && other.managed && PortKey.canShare(ports, other.ports);
+  }
 }

@@ -1,0 +1,90 @@
+package dev.lbipam.controller;
+
+import dev.lbipam.ipam.spi.IpamBackend;
+import dev.lbipam.ipam.spi.net.IpAddress;
+import io.kubernetes.client.informer.cache.Lister;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up, once the caches have synced and before any worker runs: the pools, then every address
+ * every Service shows, then the release of holdings whose Services are gone, then a claim for every
+ * address a Service of ours shows, so that a cluster run by kube-vip-cloud-provider (or an older
+ * lbipam) is protected from the first decision on.
+ */
+final class StartupIndex {
+  private static final Logger LOG = LoggerFactory.getLogger(StartupIndex.class);
+  private static final int CLAIM_THREADS = 8;
+  private final PoolConfigWatcher poolConfig;
+  private final Holdings holdings;
+  private final IpamBackend backend;
+  private final LiveOwners live;
+  private final ClaimKeeper claims;
+  private final Lister<V1Service> services;
+  private final ServiceDecider.Scope scope;
+  private volatile boolean done;
+
+  StartupIndex(PoolConfigWatcher poolConfig, Holdings holdings, IpamBackend backend, LiveOwners live, ClaimKeeper claims,
+      Lister<V1Service> services, ServiceDecider.Scope scope) {
+    this.poolConfig = poolConfig;
+    this.holdings = holdings;
+    this.backend = backend;
+    this.live = live;
+    this.claims = claims;
+    this.services = services;
+    this.scope = scope;
+  }
+
+  boolean done() {
+    return done;
+  }
+
+  /** Idempotent; a failure is thrown and the next call tries again. */
+  synchronized void run() {
+    if (done) {
+      return;
+    }
+    poolConfig.apply();
+    int holders = holdings.holdAll();
+    int released = backend.retainOnly(live).size();
+    claims.syncStandIns();
+    int claimed = claimEveryShownAddress();
+    LOG.info("indexed existing services services={} holding={} released={} claims={} claimedNow={}",
+        services.list().size(), holders, released, claims.size(), claimed);
+    done = true;
+  }
+
+  /** In parallel, since a first upgrade creates one claim object per Service. */
+  private int claimEveryShownAddress() {
+    ExecutorService pool = Executors.newFixedThreadPool(CLAIM_THREADS);
+    try {
+      List<Future<Integer>> futures = new ArrayList<>();
+      for (V1Service service : services.list()) {
+        ServiceSnapshot snapshot = ServiceSnapshot.of(service);
+        List<IpAddress> addresses = ServiceDecider.decide(snapshot, scope).pinned();
+        if (!addresses.isEmpty()) {
+          futures.add(pool.submit(() -> claims.claimShown(snapshot, addresses)));
+        }
+      }
+      int created = 0;
+      for (Future<Integer> future : futures) {
+        created += future.get();
+      }
+      return created;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while claiming existing addresses", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("claiming existing addresses failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
