@@ -19,38 +19,22 @@ import org.slf4j.LoggerFactory;
  * exclusive (ADR 0008), and only then are the addresses written onto the Service. A Service that
  * gets none waits, with a Warning saying why.
  */
-final class Allocation {
+record Allocation(
+    IpamBackend backend,
+    Holdings holdings,
+    Owners owners,
+    ClaimKeeper claims,
+    WaitingServices waiting,
+    ServiceWriter writer,
+    Events events,
+    Metrics metrics,
+    LeaseFence fence,
+    RestoreGate gate,
+    PoolConfigWatcher poolConfig) {
   private static final Logger LOG = LoggerFactory.getLogger(Allocation.class);
   static final Duration WAIT_FOR_CHANGE = Duration.ofMinutes(5);
   static final Duration BACKEND_RETRY = Duration.ofSeconds(2);
   private static final int MAX_CLAIM_RACES = 16;
-
-  private final IpamBackend backend;
-  private final Holdings holdings;
-  private final Owners owners;
-  private final ClaimKeeper claims;
-  private final WaitingServices waiting;
-  private final ServiceWriter writer;
-  private final Events events;
-  private final Metrics metrics;
-  private final LeaseFence fence;
-  private final RestoreGate gate;
-  private final PoolConfigWatcher poolConfig;
-
-  Allocation(IpamBackend backend, Holdings holdings, Owners owners, ClaimKeeper claims, WaitingServices waiting,
-      ServiceWriter writer, Events events, Metrics metrics, LeaseFence fence, RestoreGate gate, PoolConfigWatcher poolConfig) {
-    this.backend = backend;
-    this.holdings = holdings;
-    this.owners = owners;
-    this.claims = claims;
-    this.waiting = waiting;
-    this.writer = writer;
-    this.events = events;
-    this.metrics = metrics;
-    this.fence = fence;
-    this.gate = gate;
-    this.poolConfig = poolConfig;
-  }
 
   Result allocate(ServiceSnapshot service, OwnerRef owner) throws ApiException, LeaseFence.FencedOffException {
     if (!gate.tryEnterAllocation()) {

@@ -172,27 +172,22 @@ public final class ControllerApp implements AutoCloseable {
     RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
     WaitingServices waiting = new WaitingServices(queue);
     metrics = new Metrics(registry, settings.backend(), backend, waiting::size);
-    String clusterId = settings.clusterId();
-    ServiceDecider.Scope scope = new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName());
-    Lister<V1Service> services = new Lister<>(serviceInformer.getIndexer());
-    Events events = new Events(recorder);
-    ServiceWriter writer = ServiceWriter.of(writeClient);
-    Owners owners = new Owners(clusterId);
-    ClaimKeeper claimKeeper =
-        new ClaimKeeper(clusterId, scope, backend, services, claims, events, metrics, settings.claimGcGrace());
-    Holdings holdings = new Holdings(clusterId, backend, services, scope, owners, events);
-    LiveOwners live = new LiveOwners(clusterId, services, claimKeeper, owners);
-    RestoreGate gate = new RestoreGate();
-    PoolConfigWatcher poolConfig =
-        new PoolConfigWatcher(backend, new Lister<>(configMapInformer.getIndexer()), settings.configMapNamespace(),
-            settings.configMapName(), metrics, waiting);
-    StartupIndex startup = new StartupIndex(poolConfig, holdings, backend, live, claimKeeper, services, scope);
-    Maintenance maintenanceRound = new Maintenance(startup, backend, holdings, live, claimKeeper, waiting, gate, metrics);
-    ServiceReconciler reconciler =
-        new ServiceReconciler(services, scope, owners,
-            new ServiceActions(backend, holdings, owners, claimKeeper, waiting, writer, events, metrics),
-            new Allocation(backend, holdings, owners, claimKeeper, waiting, writer, events, metrics, fence, gate, poolConfig),
-            waiting, events, metrics, fence);
+    ControllerLoop loop =
+        new ControllerLoop(new ControllerLoop.Inputs(
+            settings.clusterId(),
+            new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName()),
+            backend,
+            new Lister<>(serviceInformer.getIndexer()),
+            new Lister<>(configMapInformer.getIndexer()),
+            settings.configMapNamespace(),
+            settings.configMapName(),
+            ServiceWriter.of(writeClient),
+            new Events(recorder),
+            metrics,
+            claims,
+            fence,
+            settings.claimGcGrace(),
+            waiting));
 
     Controller controller =
         ControllerBuilder.defaultBuilder(factory)
@@ -206,7 +201,7 @@ public final class ControllerApp implements AutoCloseable {
                     return false;
                   }
                   try {
-                    startup.run();
+                    loop.startup.run();
                     return true;
                   } catch (RuntimeException e) {
                     LOG.warn("start-up indexing failed, will try again error=\"{}\"", e.getMessage());
@@ -215,17 +210,18 @@ public final class ControllerApp implements AutoCloseable {
                 })
             .withReadyTimeout(Duration.ofMinutes(15))
             .withWorkerCount(settings.workers())
-            .withReconciler(reconciler)
+            .withReconciler(loop.services)
             .build();
-    // The pool ConfigMap has a controller of its own: one worker, after the start-up index.
+    // The pool ConfigMap has a controller of its own, with one worker (the start-up index applies
+    // the pools too, before any Service is reconciled).
     Controller poolConfigController =
         ControllerBuilder.defaultBuilder(factory)
             .withName("lbipam-pool-config")
             .watch(q -> ControllerBuilder.controllerWatchBuilder(V1ConfigMap.class, q).build())
-            .withReadyFunc(startup::done)
+            .withReadyFunc(configMapInformer::hasSynced)
             .withReadyTimeout(Duration.ofMinutes(15))
             .withWorkerCount(1)
-            .withReconciler(poolConfig)
+            .withReconciler(loop.poolConfig)
             .build();
     manager = ControllerBuilder.controllerManagerBuilder(factory).addController(controller)
         .addController(poolConfigController).build();
@@ -252,7 +248,7 @@ public final class ControllerApp implements AutoCloseable {
           metrics.leader.set(1);
           LOG.info("leading; starting informers and workers");
           long every = settings.maintenanceInterval().toMillis();
-          maintenance.scheduleWithFixedDelay(maintenanceRound::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+          maintenance.scheduleWithFixedDelay(loop.maintenance::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           manager.run();
           if (!stopping.get()) {
             fatal("controller stopped on its own (caches did not sync?)");

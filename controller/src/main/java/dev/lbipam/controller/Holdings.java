@@ -16,24 +16,14 @@ import org.slf4j.LoggerFactory;
  * Tells the backend what Services show, and acts on every {@link HoldOutcome}: a clash goes to both
  * Services as a Warning, an unavailable backend to the log (and back to the caller, who retries).
  */
-final class Holdings {
+record Holdings(
+    String clusterId,
+    IpamBackend backend,
+    Lister<V1Service> services,
+    ServiceDecider.Scope scope,
+    Owners owners,
+    Events events) {
   private static final Logger LOG = LoggerFactory.getLogger(Holdings.class);
-  private final String clusterId;
-  private final IpamBackend backend;
-  private final Lister<V1Service> services;
-  private final ServiceDecider.Scope scope;
-  private final Owners owners;
-  private final Events events;
-
-  Holdings(String clusterId, IpamBackend backend, Lister<V1Service> services, ServiceDecider.Scope scope, Owners owners,
-      Events events) {
-    this.clusterId = clusterId;
-    this.backend = backend;
-    this.services = services;
-    this.scope = scope;
-    this.owners = owners;
-    this.events = events;
-  }
 
   /** Records the addresses; when the backend could not (it is away), why: retry later. */
   Optional<String> hold(ServiceSnapshot service, OwnerRef owner, List<IpAddress> addresses, boolean managed) {

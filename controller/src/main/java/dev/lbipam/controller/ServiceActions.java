@@ -17,28 +17,16 @@ import org.slf4j.LoggerFactory;
  * deleted, one that names its addresses (kept or adopted from the spec), and a malformed one; and
  * the release of a Service that is gone.
  */
-final class ServiceActions {
+record ServiceActions(
+    IpamBackend backend,
+    Holdings holdings,
+    Owners owners,
+    ClaimKeeper claims,
+    WaitingServices waiting,
+    ServiceWriter writer,
+    Events events,
+    Metrics metrics) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceActions.class);
-  private final IpamBackend backend;
-  private final Holdings holdings;
-  private final Owners owners;
-  private final ClaimKeeper claims;
-  private final WaitingServices waiting;
-  private final ServiceWriter writer;
-  private final Events events;
-  private final Metrics metrics;
-
-  ServiceActions(IpamBackend backend, Holdings holdings, Owners owners, ClaimKeeper claims, WaitingServices waiting,
-      ServiceWriter writer, Events events, Metrics metrics) {
-    this.backend = backend;
-    this.holdings = holdings;
-    this.owners = owners;
-    this.claims = claims;
-    this.waiting = waiting;
-    this.writer = writer;
-    this.events = events;
-    this.metrics = metrics;
-  }
 
   Result notOurs(ServiceSnapshot service, OwnerRef owner, Decision.NotOurs decision) throws ApiException {
     waiting.remove(service.key());

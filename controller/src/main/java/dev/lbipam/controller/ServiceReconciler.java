@@ -22,31 +22,17 @@ import org.slf4j.MDC;
  * <p>No address is written onto a Service before the API server holds a claim for it naming that
  * Service (ADR 0008): the in-memory view decides, the claim makes the decision exclusive.
  */
-final class ServiceReconciler implements Reconciler {
+record ServiceReconciler(
+    Lister<V1Service> services,
+    ServiceDecider.Scope scope,
+    Owners owners,
+    ServiceActions actions,
+    Allocation allocation,
+    WaitingServices waiting,
+    Events events,
+    Metrics metrics,
+    LeaseFence fence) implements Reconciler {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceReconciler.class);
-
-  private final Lister<V1Service> services;
-  private final ServiceDecider.Scope scope;
-  private final Owners owners;
-  private final ServiceActions actions;
-  private final Allocation allocation;
-  private final WaitingServices waiting;
-  private final Events events;
-  private final Metrics metrics;
-  private final LeaseFence fence;
-
-  ServiceReconciler(Lister<V1Service> services, ServiceDecider.Scope scope, Owners owners, ServiceActions actions,
-      Allocation allocation, WaitingServices waiting, Events events, Metrics metrics, LeaseFence fence) {
-    this.services = services;
-    this.scope = scope;
-    this.owners = owners;
-    this.actions = actions;
-    this.allocation = allocation;
-    this.waiting = waiting;
-    this.events = events;
-    this.metrics = metrics;
-    this.fence = fence;
-  }
 
   @Override
   public Result reconcile(Request request) {
@@ -77,7 +63,7 @@ final class ServiceReconciler implements Reconciler {
     }
   }
 
-  private Result reconcile(ServiceSnapshot service) throws ApiException, LeaseFence.FencedOffException {
+  Result reconcile(ServiceSnapshot service) throws ApiException, LeaseFence.FencedOffException {
     Optional<OwnerRef> replaced = owners.remember(service);
     if (replaced.isPresent()) {
       // The name now belongs to a new Service (deleted and created again): the old one's go.

@@ -6,11 +6,14 @@ import ch.qos.logback.core.filter.Filter;
 import ch.qos.logback.core.spi.FilterReply;
 
 /**
- * Drops what client-java's informers log at ERROR when a clean shutdown interrupts their threads
- * ({@code processor interrupted}, {@code processLoop get interrupted}): a clean SIGTERM logs no
- * error. Only while stopping, and only for an InterruptedException; anything else still shows.
+ * Drops what client-java logs at ERROR when a clean shutdown interrupts its threads ({@code
+ * processor interrupted}, {@code processLoop get interrupted}) or stops a controller that was still
+ * waiting to start ({@code Unexpected controller termination}: its executor is already shut): a
+ * clean SIGTERM logs no error. Only while stopping, and only for those two exceptions.
  */
 public final class ShutdownNoise extends Filter<ILoggingEvent> {
+  private static final java.util.Set<String> EXPECTED = java.util.Set.of(
+      InterruptedException.class.getName(), java.util.concurrent.RejectedExecutionException.class.getName());
   private static volatile boolean stopping;
 
   /** Called when the controller starts its clean shutdown. */
@@ -24,8 +27,6 @@ public final class ShutdownNoise extends Filter<ILoggingEvent> {
       return FilterReply.NEUTRAL;
     }
     IThrowableProxy error = event.getThrowableProxy();
-    return error != null && error.getClassName().equals(InterruptedException.class.getName())
-        ? FilterReply.DENY
-        : FilterReply.NEUTRAL;
+    return error != null && EXPECTED.contains(error.getClassName()) ? FilterReply.DENY : FilterReply.NEUTRAL;
   }
 }

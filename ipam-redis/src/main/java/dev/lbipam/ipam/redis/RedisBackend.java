@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,27 +122,36 @@ public final class RedisBackend implements IpamBackend {
   }
 
   @Override
-  public synchronized HoldOutcome hold(Holding holding) {
-    Set<IpAddress> before =
-        book.holding(holding.owner()).map(h -> new LinkedHashSet<>(h.addresses())).orElseGet(LinkedHashSet::new);
-    for (IpAddress address : holding.addresses()) {
-      dropForeign(address);
+  public HoldOutcome hold(Holding holding) {
+    Set<IpAddress> before;
+    List<HoldOutcome.Conflict> conflicts;
+    ClaimStore.Generation known;
+    synchronized (this) {
+      before = book.holding(holding.owner()).map(h -> new LinkedHashSet<>(h.addresses())).orElseGet(LinkedHashSet::new);
+      for (IpAddress address : holding.addresses()) {
+        dropForeign(address);
+      }
+      conflicts = new ArrayList<>(book.put(holding));
+      known = generation;
     }
-    List<HoldOutcome.Conflict> conflicts = new ArrayList<>(book.put(holding));
     if (!holding.managed()) {
       return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
     }
+    // The claims themselves are made outside the lock: other workers allocate meanwhile, and the
+    // book already counts these addresses as used.
     try {
       for (IpAddress address : holding.addresses()) {
         if (KubeVipConventions.isDhcpPlaceholder(address)) {
           continue;
         }
-        if (generation == null) {
+        if (known == null) {
           return new HoldOutcome.Unavailable("redis has not answered yet: " + lastError);
         }
-        ClaimResult result = store.claim(address, holding.owner(), generation, true);
+        ClaimResult result = store.claim(address, holding.owner(), known, true);
         if (result instanceof ClaimResult.GenerationChanged changed) {
-          generationChanged(changed.current());
+          synchronized (this) {
+            generationChanged(changed.current());
+          }
           return new HoldOutcome.Unavailable("redis lost claims (its data set changed); restoring");
         }
         if (result instanceof ClaimResult.AlreadyOurs ours && !ours.contestedBy().isEmpty()) {
@@ -167,86 +177,126 @@ public final class RedisBackend implements IpamBackend {
       }
     } catch (IpamException e) {
       lastError = e.getMessage();
-      if (restoreNeeded) {
-        restoreFailed = true;
+      synchronized (this) {
+        if (restoreNeeded) {
+          restoreFailed = true;
+        }
       }
       return new HoldOutcome.Unavailable(e.getMessage());
     }
     return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
   }
 
+  /**
+   * Decides under the lock, claims in Redis outside it. The decision is recorded in the book before
+   * the claim, so that the other workers of this cluster skip those addresses meanwhile; a lost race
+   * takes it out again, marks the address foreign and decides anew.
+   */
   @Override
-  public synchronized AllocationOutcome allocate(AllocationRequest request) {
+  public AllocationOutcome allocate(AllocationRequest request) {
     OwnerRef owner = request.owner();
-    Optional<Holding> local = book.holding(owner);
-    if (local.isPresent()) {
-      return pools.decide(request);
+    ClaimStore.Generation known;
+    synchronized (this) {
+      if (book.holding(owner).isPresent()) {
+        return pools.decide(request);
+      }
+      Optional<String> blocked = allocationBlocked();
+      if (blocked.isPresent()) {
+        return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, blocked.get());
+      }
+      known = generation;
     }
-    Optional<String> blocked = allocationBlocked();
-    if (blocked.isPresent()) {
-      return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, blocked.get());
-    }
+    List<IpAddress> claimed = new ArrayList<>();
     try {
       List<IpAddress> earlier = store.claimsOf(owner);
       if (!earlier.isEmpty()) {
         // Claimed before a crash, never written to the Service: the same owner gets them back.
-        earlier.forEach(this::dropForeign);
-        book.put(new Holding(owner, earlier, request.ports(), true));
-        LOG.info("reusing earlier claims owner={} addresses={}", owner.key(), earlier);
-        return pools.decide(request);
+        synchronized (this) {
+          earlier.forEach(this::dropForeign);
+          book.put(new Holding(owner, earlier, request.ports(), true));
+          LOG.info("reusing earlier claims owner={} addresses={}", owner.key(), earlier);
+          return pools.decide(request);
+        }
       }
       // Exact lowest-free across clusters: mirror the pool's claims first. O(claims in the pool),
       // never O(pool size); see docs/adr/0007-redis-claims.md.
-      refreshForeignClaims(owner.namespace());
+      mirror(owner.namespace(), true, store::claimedWithin);
       for (int attempt = 0; attempt < MAX_RACES; attempt++) {
-        AllocationOutcome outcome = pools.decide(request);
+        AllocationOutcome outcome;
+        synchronized (this) {
+          outcome = pools.decide(request);
+          if (outcome instanceof AllocationOutcome.Allocated allocated) {
+            book.put(new Holding(owner, allocated.addresses(), request.ports(), true));
+          }
+        }
         if (!(outcome instanceof AllocationOutcome.Allocated allocated)) {
           return outcome;
         }
-        List<IpAddress> claimed = new ArrayList<>();
         IpAddress lost = null;
+        claimed.clear();
         for (IpAddress address : allocated.addresses()) {
           if (KubeVipConventions.isDhcpPlaceholder(address)) {
             continue;
           }
-          ClaimResult result = store.claim(address, owner, generation, false);
+          ClaimResult result = store.claim(address, owner, known, false);
           if (result instanceof ClaimResult.GenerationChanged changed) {
-            for (IpAddress mine : claimed) {
-              store.release(mine, owner);
+            undo(owner, claimed);
+            synchronized (this) {
+              generationChanged(changed.current());
+              return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, allocationBlocked().orElseThrow());
             }
-            generationChanged(changed.current());
-            return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, allocationBlocked().orElseThrow());
           }
           if (result instanceof ClaimResult.Taken taken) {
             lost = address;
-            markForeign(address, taken.cluster());
+            synchronized (this) {
+              book.remove(owner);
+              markForeign(address, taken.cluster());
+            }
             break;
           }
           claimed.add(address);
         }
         if (lost == null) {
-          book.put(new Holding(owner, allocated.addresses(), request.ports(), true));
           return outcome;
         }
         for (IpAddress address : claimed) {
           store.release(address, owner);
         }
-        learnClaimsAfter(owner.namespace(), lost);
+        claimed.clear();
+        IpAddress from = lost;
+        // Claims that follow the lost address in its block are likely taken too: learn a window of them.
+        mirror(owner.namespace(), false, block -> block.contains(from)
+            ? store.claimedWithin(new IpRange(from, block.last()), LEARN_WINDOW)
+            : List.of());
         LOG.debug("lost a race for address={}; deciding again", lost);
       }
       return new AllocationOutcome.Rejected(
           RejectReason.BACKEND_UNAVAILABLE, "gave up after " + MAX_RACES + " lost races for addresses in Redis");
     } catch (IpamException e) {
       lastError = e.getMessage();
+      undo(owner, claimed);
       return new AllocationOutcome.Rejected(RejectReason.BACKEND_UNAVAILABLE, e.getMessage());
     }
   }
 
+  /** Takes back an allocation that did not complete: the book's entry and the claims already made. */
+  private void undo(OwnerRef owner, List<IpAddress> claimed) {
+    synchronized (this) {
+      book.remove(owner);
+    }
+    for (IpAddress address : claimed) {
+      releaseClaim(address, owner);
+    }
+    claimed.clear();
+  }
+
   @Override
-  public synchronized void release(OwnerRef owner) {
-    Set<IpAddress> addresses =
-        book.holding(owner).map(h -> new LinkedHashSet<>(h.addresses())).orElseGet(LinkedHashSet::new);
-    book.remove(owner);
+  public void release(OwnerRef owner) {
+    Set<IpAddress> addresses;
+    synchronized (this) {
+      addresses = book.holding(owner).map(h -> new LinkedHashSet<>(h.addresses())).orElseGet(LinkedHashSet::new);
+      book.remove(owner);
+    }
     try {
       addresses.addAll(store.claimsOf(owner));
     } catch (IpamException e) {
@@ -265,12 +315,14 @@ public final class RedisBackend implements IpamBackend {
       store.release(address, owner);
     } catch (IpamException e) {
       lastError = e.getMessage();
-      pendingReleases.computeIfAbsent(address, a -> new HashSet<>()).add(owner);
+      synchronized (this) {
+        pendingReleases.computeIfAbsent(address, a -> new HashSet<>()).add(owner);
+      }
     }
   }
 
   @Override
-  public synchronized List<Holding> holdings() {
+  public List<Holding> holdings() {
     Map<OwnerRef, List<IpAddress>> byOwner = new LinkedHashMap<>();
     for (ClaimStore.ClusterClaim claim : store.clusterClaims()) {
       for (String ownerId : claim.owners().keySet()) {
@@ -337,9 +389,18 @@ public final class RedisBackend implements IpamBackend {
    * re-asserts every holding before {@link #restoreCompleted()}.
    */
   @Override
-  public synchronized boolean needsRestore() {
+  public boolean needsRestore() {
+    ClaimStore.Generation current;
     try {
-      ClaimStore.Generation current = store.generation(UUID.randomUUID().toString());
+      current = store.generation(UUID.randomUUID().toString());
+      lastError = "";
+    } catch (IpamException e) {
+      lastError = e.getMessage();
+      synchronized (this) {
+        return restoreNeeded;
+      }
+    }
+    synchronized (this) {
       if (generation == null) {
         generation = current;
       } else if (!generation.equals(current) || restoreNeeded) {
@@ -352,11 +413,8 @@ public final class RedisBackend implements IpamBackend {
         foreign.keySet().forEach(a -> book.remove(foreign.get(a)));
         foreign.clear();
       }
-      lastError = "";
-    } catch (IpamException e) {
-      lastError = e.getMessage();
+      return restoreNeeded;
     }
-    return restoreNeeded;
   }
 
   @Override
@@ -445,37 +503,36 @@ public final class RedisBackend implements IpamBackend {
     return pools.poolStats();
   }
 
-  /** Marks up to a window of claims that follow a lost address, in its block, as foreign. */
-  private void learnClaimsAfter(String namespace, IpAddress lost) {
-    if (!(pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
-      return;
+  /**
+   * Mirrors what Redis holds inside the namespace's pool blocks into the local book: {@code read}
+   * gets a block's claims (or those of part of it) from Redis, outside the lock, and the book is
+   * updated under it. An address this cluster holds meanwhile stays ours. With {@code wholeBlocks},
+   * the read is complete, so foreign marks it no longer shows are dropped; a lost race that marks
+   * one meanwhile only costs another race, since the claim script decides.
+   */
+  private void mirror(String namespace, boolean wholeBlocks, Function<IpRange, List<IpAddress>> read) {
+    List<IpRange> blocks;
+    synchronized (this) {
+      if (!(pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
+        return;
+      }
+      blocks = found.pool().blocks();
     }
-    for (IpRange block : found.pool().blocks()) {
-      if (block.contains(lost)) {
-        for (IpAddress address : store.claimedWithin(new IpRange(lost, block.last()), LEARN_WINDOW)) {
+    for (IpRange block : blocks) {
+      List<IpAddress> claimed = read.apply(block);
+      synchronized (this) {
+        if (wholeBlocks) {
+          Set<IpAddress> inRedis = new HashSet<>(claimed);
+          for (IpAddress address : List.copyOf(foreign.keySet())) {
+            if (block.contains(address) && !inRedis.contains(address)) {
+              dropForeign(address);
+            }
+          }
+        }
+        for (IpAddress address : claimed) {
           if (book.isFree(address)) {
             markForeign(address, "redis");
           }
-        }
-      }
-    }
-  }
-
-  /** Mirrors Redis's claims inside the namespace's pool into the local book. */
-  private void refreshForeignClaims(String namespace) {
-    if (!(pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
-      return;
-    }
-    for (IpRange block : found.pool().blocks()) {
-      Set<IpAddress> claimed = new HashSet<>(store.claimedWithin(block));
-      for (IpAddress address : List.copyOf(foreign.keySet())) {
-        if (block.contains(address) && !claimed.contains(address)) {
-          dropForeign(address);
-        }
-      }
-      for (IpAddress address : claimed) {
-        if (book.isFree(address)) {
-          markForeign(address, "redis");
         }
       }
     }

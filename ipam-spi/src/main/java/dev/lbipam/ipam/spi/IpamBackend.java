@@ -52,6 +52,11 @@ public interface IpamBackend extends AutoCloseable {
    * external state may wait for a grace period before they free a record. Never touches another
    * cluster's records.
    *
+   * <p>The host may pass a live view whose {@code contains} answers for the moment it is asked (an
+   * owner that got an address after the call began is live): ask it per holding, when deciding,
+   * rather than copying it first. The host calls this with no lock held that allocations wait on,
+   * and a backend should not hold its own allocation lock across remote calls here either.
+   *
    * @return the owners released by this call
    */
   default List<OwnerRef> retainOnly(Set<OwnerRef> liveOwners) {
