@@ -2,7 +2,6 @@ package dev.lbipam.controller;
 
 import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.AllocationRequest;
-import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
@@ -17,17 +16,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A Service that needs addresses: the backend decides, the API server's claim makes the decision
  * exclusive (ADR 0008), and only then are the addresses written onto the Service. A Service that
- * gets none waits, with a Warning saying why.
+ * gets none waits, with a Warning saying why. It acts {@code on} the same parts as {@link
+ * ServiceActions}.
  */
 record Allocation(
-    IpamBackend backend,
-    Holdings holdings,
-    Owners owners,
-    ClaimKeeper claims,
-    WaitingServices waiting,
-    ServiceWriter writer,
-    Events events,
-    Metrics metrics,
+    ServiceActions on,
     LeaseFence fence,
     RestoreGate gate,
     PoolConfigWatcher poolConfig) {
@@ -49,26 +42,26 @@ record Allocation(
   }
 
   private Result allocateEntered(ServiceSnapshot service, OwnerRef owner) throws ApiException, LeaseFence.FencedOffException {
-    if (owners.unaddressed(owner)) {
+    if (on.owners().unaddressed(owner)) {
       LOG.info("addresses removed from the service; releasing them and allocating anew");
-      backend.release(owner);
-      claims.releaseAll(owner.uid());
+      on.backend().release(owner);
+      on.claims().releaseAll(owner.uid());
     } else {
-      List<IpAddress> unwritten = claims.claimedFor(owner.uid());
+      List<IpAddress> unwritten = on.claims().claimedFor(owner.uid());
       if (!unwritten.isEmpty()) {
         // Claimed for this Service but never written (a crash, or another replica between claim
         // and patch): the Service gets those addresses, so the claim is never orphaned.
-        claims.dropStandIns(owner.uid(), unwritten);
-        Optional<String> unrecorded = holdings.hold(service, owner, unwritten, true);
+        on.claims().dropStandIns(owner.uid(), unwritten);
+        Optional<String> unrecorded = on.holdings().hold(service, owner, unwritten, true);
         if (unrecorded.isPresent()) {
-          events.warning(service, EventReason.BackendUnavailable, unrecorded.get());
+          on.events().warning(service, EventReason.BackendUnavailable, unrecorded.get());
           return new Result(true);
         }
         LOG.info("reusing addresses claimed earlier addresses={}", unwritten);
       }
     }
-    if (!waiting.contains(service.key())) {
-      events.normal(service, EventReason.EnsuringLoadBalancer, "Ensuring load balancer");
+    if (!on.waiting().contains(service.key())) {
+      on.events().normal(service, EventReason.EnsuringLoadBalancer, "Ensuring load balancer");
     }
     AllocationOutcome.Allocated allocated = null;
     for (int attempt = 0; allocated == null; attempt++) {
@@ -78,45 +71,45 @@ record Allocation(
       }
       fence.check();
       AllocationOutcome outcome =
-          backend.allocate(new AllocationRequest(owner, service.ipFamilies(), service.policy(), service.ports()));
+          on.backend().allocate(new AllocationRequest(owner, service.ipFamilies(), service.policy(), service.ports()));
       if (outcome instanceof AllocationOutcome.Rejected rejected) {
         return rejected(service, rejected);
       }
       allocated = (AllocationOutcome.Allocated) outcome;
-      if (!claims.claimAllocated(service, owner, allocated)) {
+      if (!on.claims().claimAllocated(service, owner, allocated)) {
         allocated = null;
       }
     }
     Optional<String> patch =
         ServicePatch.ensure(service, Optional.of(allocated.addresses()), allocated.serviceInterface(), false);
-    if (patch.isPresent() && !writer.patch(service, patch.get())) {
+    if (patch.isPresent() && !on.writer().patch(service, patch.get())) {
       // Stale: decide again from fresh state; the backend and the claims keep the addresses.
       return new Result(true);
     }
-    waiting.remove(service.key());
-    owners.addressed(owner);
+    on.waiting().remove(service.key());
+    on.owners().addressed(owner);
     String addresses = ServiceActions.addresses(allocated.addresses());
-    metrics.allocations.labels(allocated.pool()).inc();
+    on.metrics().allocations.labels(allocated.pool()).inc();
     allocated.notes().forEach(note -> LOG.warn("allocation note=\"{}\"", note));
     LOG.info("allocated addresses={} pool={}", addresses, allocated.pool());
-    events.normal(service, EventReason.EnsuredLoadBalancer, "Assigned " + addresses + " from " + allocated.pool());
+    on.events().normal(service, EventReason.EnsuredLoadBalancer, "Assigned " + addresses + " from " + allocated.pool());
     return new Result(false);
   }
 
   private Result rejected(ServiceSnapshot service, AllocationOutcome.Rejected rejected) throws ApiException {
-    waiting.add(service.key());
+    on.waiting().add(service.key());
     // Handled from now on, as in kube-vip-cloud-provider: the finalizer goes on while it waits.
     Optional<String> finalizer = ServicePatch.addFinalizer(service);
     if (finalizer.isPresent()) {
-      writer.patch(service, finalizer.get());
+      on.writer().patch(service, finalizer.get());
     }
-    metrics.failed(rejected.reason());
+    on.metrics().failed(rejected.reason());
     LOG.warn("allocation failed reason={} message=\"{}\"", rejected.reason(), LogText.cap(rejected.message()));
     String message = rejected.message();
     if (rejected.reason() == RejectReason.NO_POOL && !poolConfig.present()) {
       message = "pool ConfigMap " + poolConfig.describe() + " not found: " + message;
     }
-    events.warning(service, EventReason.of(rejected.reason()), LogText.cap(message));
+    on.events().warning(service, EventReason.of(rejected.reason()), LogText.cap(message));
     // A backend that is away (or restoring) is retried at a steady pace: exponential backoff per
     // Service would leave Services waiting for minutes after a short outage.
     return rejected.reason() == RejectReason.BACKEND_UNAVAILABLE

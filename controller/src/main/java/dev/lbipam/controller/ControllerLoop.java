@@ -45,11 +45,10 @@ final class ControllerLoop {
         in.metrics(), in.waiting());
     startup = new StartupIndex(poolConfig, holdings, in.backend(), live, claims, in.services(), in.scope());
     maintenance = new Maintenance(startup, in.backend(), holdings, live, claims, in.waiting(), gate, in.metrics());
+    ServiceActions actions =
+        new ServiceActions(in.backend(), holdings, owners, claims, in.waiting(), in.writer(), in.events(), in.metrics());
     services =
-        new ServiceReconciler(in.services(), in.scope(), owners,
-            new ServiceActions(in.backend(), holdings, owners, claims, in.waiting(), in.writer(), in.events(), in.metrics()),
-            new Allocation(in.backend(), holdings, owners, claims, in.waiting(), in.writer(), in.events(), in.metrics(),
-                in.fence(), gate, poolConfig),
+        new ServiceReconciler(in.services(), in.scope(), owners, actions, new Allocation(actions, in.fence(), gate, poolConfig),
             in.waiting(), in.events(), in.metrics(), in.fence());
   }
 }

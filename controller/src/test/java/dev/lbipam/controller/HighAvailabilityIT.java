@@ -31,14 +31,7 @@ class HighAvailabilityIT {
   }
 
   private static Map<String, String> addressesByService(TestServices kube, String ns) throws Exception {
-    Map<String, String> result = new HashMap<>();
-    for (V1Service service : kube.list(ns)) {
-      var annotations = service.getMetadata().getAnnotations();
-      if (annotations != null && annotations.containsKey(KubeVipNames.ADDRESSES_ANNOTATION)) {
-        result.put(service.getMetadata().getName(), annotations.get(KubeVipNames.ADDRESSES_ANNOTATION));
-      }
-    }
-    return result;
+    return kube.addressesByService(ns);
   }
 
   private static void createConcurrently(TestServices kube, String ns, String prefix, int from, int to) throws Exception {

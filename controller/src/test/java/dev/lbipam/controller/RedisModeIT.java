@@ -85,14 +85,7 @@ class RedisModeIT {
   }
 
   static Map<String, String> addresses(TestServices kube, String ns) throws Exception {
-    Map<String, String> result = new HashMap<>();
-    for (V1Service service : kube.list(ns)) {
-      var annotations = service.getMetadata().getAnnotations();
-      if (annotations != null && annotations.containsKey(KubeVipNames.ADDRESSES_ANNOTATION)) {
-        result.put(service.getMetadata().getName(), annotations.get(KubeVipNames.ADDRESSES_ANNOTATION));
-      }
-    }
-    return result;
+    return kube.addressesByService(ns);
   }
 
   static void createConcurrently(TestServices kube, String ns, int count) throws Exception {

@@ -71,6 +71,18 @@ final class TestServices {
         .map(a -> a.get(KubeVipNames.ADDRESSES_ANNOTATION));
   }
 
+  /** Service name → the addresses annotation, for every Service in the namespace that has one. */
+  Map<String, String> addressesByService(String namespace) throws ApiException {
+    Map<String, String> result = new java.util.HashMap<>();
+    for (V1Service service : list(namespace)) {
+      var annotations = service.getMetadata().getAnnotations();
+      if (annotations != null && annotations.containsKey(KubeVipNames.ADDRESSES_ANNOTATION)) {
+        result.put(service.getMetadata().getName(), annotations.get(KubeVipNames.ADDRESSES_ANNOTATION));
+      }
+    }
+    return result;
+  }
+
   void delete(String namespace, String name) throws ApiException {
     core.deleteNamespacedService(name, namespace).execute();
   }
