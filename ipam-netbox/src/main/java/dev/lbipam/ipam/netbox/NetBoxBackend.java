@@ -73,7 +73,7 @@ public final class NetBoxBackend implements IpamBackend {
 
   private final NetBoxSettings settings;
   private final dev.lbipam.ipam.remote.CallMetrics stats = new dev.lbipam.ipam.remote.CallMetrics(
-      "retry", "claim_found_after_failure", "claim_clash_reused", "conflict", "gc_released");
+      "retry", "claim_found_after_failure", "claim_clash_reused", "conflict", "gc_released", "claim_dropped_by_netbox");
   private final CircuitBreaker breaker;
   private final Retry retry;
   private final NetBoxClient client;
@@ -353,6 +353,10 @@ public final class NetBoxBackend implements IpamBackend {
           for (Candidate candidate : pools) {
             NetBoxClient.Allocation result = client.allocate(candidate.pool(), element(owner, key));
             if (result instanceof NetBoxClient.Allocation.Created created) {
+              Optional<String> unclaimed = withoutOurClaim(created.record(), key);
+              if (unclaimed.isPresent()) {
+                return discardUnclaimed(created.record(), candidate, unclaimed.get());
+              }
               remember(key, created.record());
               LOG.info("allocated in netbox address={} pool=\"{}\" id={} claim={}", created.record().display(), candidate,
                   created.record().id(), key);
@@ -380,6 +384,38 @@ public final class NetBoxBackend implements IpamBackend {
           }
           return new Claim.Exhausted("no free address in NetBox for " + family.kubernetesName() + ": " + String.join("; ", full));
         });
+  }
+
+  /**
+   * What is wrong when NetBox returns a new record without our claim and cluster fields: a NetBox
+   * before 4.5.8 silently drops custom fields it does not know (someone deleted ours, or limited
+   * it to another object type), and such a record would protect nothing.
+   */
+  private Optional<String> withoutOurClaim(NetBoxRecord record, ClaimKey key) {
+    if (!record.customField(settings.claimField()).map(key.text()::equals).orElse(false)) {
+      return Optional.of("custom field " + settings.claimField() + " is " + record.customField(settings.claimField()).orElse("missing"));
+    }
+    if (!record.customField(settings.clusterField()).map(settings.clusterId()::equals).orElse(false)) {
+      return Optional.of("custom field " + settings.clusterField() + " is " + record.customField(settings.clusterField()).orElse("missing"));
+    }
+    return Optional.empty();
+  }
+
+  /** Deletes a record NetBox created without our claim (best effort) and refuses the allocation. */
+  private Claim discardUnclaimed(NetBoxRecord record, Candidate candidate, String problem) {
+    stats.count("claim_dropped_by_netbox");
+    String message = "NetBox stored " + record.display() + " in " + candidate + " without our claim (" + problem
+        + "): check that the custom fields " + settings.claimField() + " and " + settings.clusterField()
+        + " exist for ipam.ipaddress (docs/netbox.md); the address is not used";
+    LOG.error("netbox dropped the claim address={} id={} problem=\"{}\"", record.display(), record.id(), problem);
+    try {
+      NetBoxClient.Deletion deleted = client.deleteAddress(record.id(), Optional.empty());
+      LOG.info("deleted the unclaimed record id={} result={}", record.id(), deleted);
+    } catch (RuntimeException e) {
+      LOG.warn("could not delete the unclaimed record id={} error=\"{}\"; delete it in NetBox", record.id(), e.getMessage());
+    }
+    setup = null;
+    return new Claim.Refused(RejectReason.INVALID_CONFIG, message);
   }
 
   private static String poolKeyOf(NetBoxRecord record, List<Candidate> pools) {

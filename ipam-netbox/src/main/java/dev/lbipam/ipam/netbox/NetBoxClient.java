@@ -118,7 +118,7 @@ public final class NetBoxClient implements AutoCloseable {
             .writeTimeout(settings.readTimeout())
             .callTimeout(settings.callTimeout())
             .retryOnConnectionFailure(false)
-            .connectionPool(new okhttp3.ConnectionPool(8, 30, TimeUnit.SECONDS))
+            .connectionPool(new okhttp3.ConnectionPool(8, settings.keepAlive().toMillis(), TimeUnit.MILLISECONDS))
             .followRedirects(false)
             .followSslRedirects(false);
     if (settings.tlsCaFile().isPresent()) {

@@ -30,6 +30,7 @@ public record NetBoxSettings(
     Duration connectTimeout,
     Duration readTimeout,
     Duration callTimeout,
+    Duration keepAlive,
     int retryAttempts,
     Duration retryBackoff,
     Duration circuitOpenDuration,
@@ -41,7 +42,7 @@ public record NetBoxSettings(
 
   public static final String SECRET_TOKEN = "netbox-token";
   static final Set<String> OPTIONS =
-      new TreeSet<>(List.of("url", "tls-ca-file", "connect-timeout", "read-timeout", "call-timeout", "retry-attempts",
+      new TreeSet<>(List.of("url", "tls-ca-file", "connect-timeout", "read-timeout", "call-timeout", "keep-alive", "retry-attempts",
           "retry-backoff", "circuit-open-duration", "gc-grace", "tag", "claim-field", "cluster-field", "dns-suffix"));
 
   /** Reads and validates every option, reporting all problems at once (not retryable). */
@@ -103,6 +104,12 @@ public record NetBoxSettings(
     Duration connect = duration(context, "connect-timeout", Duration.ofSeconds(5), problems);
     Duration read = duration(context, "read-timeout", Duration.ofSeconds(60), problems);
     Duration call = duration(context, "call-timeout", Duration.ofSeconds(90), problems);
+    // Shorter than the server's: gunicorn, NetBox's server, closes a connection idle for 2 s, and a
+    // write sent on a connection it is closing fails without an answer.
+    Duration keepAlive = duration(context, "keep-alive", Duration.ofSeconds(1), problems);
+    if (keepAlive.isZero()) {
+      problems.add("keep-alive must be positive");
+    }
     Duration backoff = duration(context, "retry-backoff", Duration.ofMillis(200), problems);
     Duration open = duration(context, "circuit-open-duration", Duration.ofSeconds(15), problems);
     Duration grace = duration(context, "gc-grace", Duration.ofMinutes(5), problems);
@@ -140,7 +147,7 @@ public record NetBoxSettings(
     if (!problems.isEmpty()) {
       throw new IpamException("netbox backend: " + String.join("; ", problems), false);
     }
-    return new NetBoxSettings(clusterId, url, authorization, ca, connect, read, call, attempts, backoff, open, grace, tag,
+    return new NetBoxSettings(clusterId, url, authorization, ca, connect, read, call, keepAlive, attempts, backoff, open, grace, tag,
         claimField, clusterField, dnsSuffix);
   }
 
@@ -192,7 +199,8 @@ public record NetBoxSettings(
   public String toString() {
     return "NetBoxSettings[cluster=" + clusterId + ", url=" + baseUrl + ", token=" + tokenKind() + " ***"
         + ", tlsCaFile=" + tlsCaFile.map(Path::toString).orElse("-") + ", connectTimeout=" + connectTimeout
-        + ", readTimeout=" + readTimeout + ", callTimeout=" + callTimeout + ", retryAttempts=" + retryAttempts
+        + ", readTimeout=" + readTimeout + ", callTimeout=" + callTimeout + ", keepAlive=" + keepAlive
+        + ", retryAttempts=" + retryAttempts
         + ", retryBackoff=" + retryBackoff + ", circuitOpen=" + circuitOpenDuration + ", gcGrace=" + gcGrace
         + ", tag=" + tag + ", claimField=" + claimField + ", clusterField=" + clusterField
         + ", dnsSuffix=" + dnsSuffix.orElse("-") + "]";

@@ -590,6 +590,84 @@ class NetBoxBackendIT {
   }
 
   @Test
+  void theStandInDropsARequestOnAConnectionIdlePastTheKeepAliveAsGunicornDoes() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", netbox.port())) {
+      socket.setSoTimeout(10_000);
+      byte[] request = ("GET /api/status/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token "
+          + NetBoxStandIn.LEGACY_TOKEN + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      java.io.InputStream in = socket.getInputStream();
+      byte[] buffer = new byte[65536];
+      socket.getOutputStream().write(request);
+      assertThat(in.read(buffer)).as("the first reply").isPositive();
+      socket.getOutputStream().write(request);
+      assertThat(in.read(buffer)).as("a prompt second request is answered").isPositive();
+      Thread.sleep(NetBoxStandIn.IDLE_CLOSE.plusMillis(500).toMillis());
+      socket.getOutputStream().write(request);
+      assertThat(in.read(buffer)).as("after the keep-alive: no answer, the connection is closed").isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void withAKeepAliveLongerThanTheServersWritesAfterIdleFail() throws Exception {
+    // What the default keep-alive prevents (NetBoxContractIT checks that, here and on real NetBox).
+    try (NetBoxTarget target = NetBoxTarget.on(netbox)) {
+      assertThat(NetBoxContractIT.writesAfterIdle(target, Map.of("keep-alive", "PT30S"), 3)).isPositive();
+    }
+  }
+
+  @Test
+  void aBurstAfterAnIdlePeriodFailsNoCallAndLeavesTheCircuitClosed() throws Exception {
+    String area = area();
+    netbox.createPrefix(area + "0.0/24");
+    String cluster = cluster();
+    NetBoxBackend backend = backend(cluster, Map.of());
+    backend.configure(Optional.of(Map.of("netbox-prefix-global", area + "0.0/24")));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+    try {
+      for (int round = 0; round < 2; round++) {
+        if (round > 0) {
+          Thread.sleep(NetBoxStandIn.IDLE_CLOSE.plusSeconds(1).toMillis());
+        }
+        List<java.util.concurrent.Future<AllocationOutcome>> burst = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+          OwnerRef owner = owner(cluster, "ns", "burst-" + round + "-" + i);
+          burst.add(pool.submit(() -> backend.allocate(single(owner, IpFamily.IPV4))));
+        }
+        for (var outcome : burst) {
+          allocated(outcome.get());
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(backend.metrics()).filteredOn(m -> m.name().equals("calls") && !m.labels().get("outcome").equals("ok"))
+        .as("failed calls").isEmpty();
+    assertThat(metric(backend, "circuit_state", Map.of("state", "closed"))).isEqualTo(1.0);
+  }
+
+  @Test
+  void aNetBoxThatDropsOurClaimFieldIsDetectedAndTheAddressNotUsed() {
+    try (NetBoxStandIn old = NetBoxStandIn.builder().version("4.5.7").start()) {
+      String area = area();
+      old.createPrefix(area + "0.0/24");
+      String cluster = cluster();
+      NetBoxBackend backend = backend(old, cluster, Map.of(), NetBoxStandIn.LEGACY_TOKEN);
+      backend.configure(Optional.of(Map.of("netbox-prefix-global", area + "0.0/24")));
+      allocated(backend.allocate(single(owner(cluster, "ns", "before"), IpFamily.IPV4)));
+      // An administrator deletes the claim field; NetBox before 4.5.8 then drops its value silently.
+      old.deleteCustomField("lbipam_claim");
+      Rejected rejected = rejected(backend.allocate(single(owner(cluster, "ns", "after"), IpFamily.IPV4)));
+      assertThat(rejected.reason()).isEqualTo(RejectReason.INVALID_CONFIG);
+      assertThat(rejected.message()).contains("without our claim").contains("lbipam_claim");
+      assertThat(old.addresses()).as("the unclaimed record was deleted, only the first one is left").hasSize(1)
+          .allSatisfy(a -> assertThat(a.customField("lbipam_claim")).isPresent());
+      assertThat(backend.metrics()).filteredOn(m -> m.name().equals("events")
+          && m.labels().get("event").equals("claim_dropped_by_netbox")).singleElement()
+          .extracting(BackendMetric::value).isEqualTo(1.0);
+    }
+  }
+
+  @Test
   void metricsReportCallLatencyErrorsAndCircuitState() {
     String area = area();
     netbox.createPrefix(area + "0.0/24");

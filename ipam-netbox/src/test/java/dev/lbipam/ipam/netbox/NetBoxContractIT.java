@@ -160,6 +160,44 @@ class NetBoxContractIT {
     }
   }
 
+  /**
+   * Allocations separated by more than the server's keep-alive (gunicorn: 2 s): each is a POST that
+   * starts on a pooled connection the server may be closing. Returns how many failed.
+   */
+  static long writesAfterIdle(NetBoxTarget target, Map<String, String> options, int writes) throws InterruptedException {
+    String cluster = cluster();
+    NetBoxClient ready = readyClient(target, cluster);
+    ready.close();
+    dev.lbipam.ipam.remote.CallMetrics metrics = new dev.lbipam.ipam.remote.CallMetrics();
+    NetBoxClient client = target.client(cluster, options, metrics);
+    NetBoxSettings settings = target.settings(cluster);
+    NetBoxPool pool = prefixPool(client, target.freshPrefix(false, 28, false).getValue());
+    long failed = 0;
+    try {
+      for (int i = 0; i < writes; i++) {
+        if (i > 0) {
+          Thread.sleep(2_600);
+        }
+        try {
+          allocated(client.allocate(pool, element(settings, claim(cluster, "idle-" + i, IpFamily.IPV4))));
+        } catch (NetBoxUnavailableException e) {
+          failed++;
+        }
+      }
+    } finally {
+      client.close();
+    }
+    return failed;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("targets")
+  void writesAfterTheServersKeepAliveNeverMeetAClosedConnection(NetBoxTarget target) throws Exception {
+    try (target) {
+      assertThat(writesAfterIdle(target, Map.of(), 4)).as("failed writes with the default keep-alive").isZero();
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("targets")
   void aRangeAllocatesFromItsStartAndAMarkPopulatedRangeIsFull(NetBoxTarget target) {

@@ -36,7 +36,9 @@ final class NetBoxTarget implements AutoCloseable {
   final String url;
   final String token;
   final Optional<NetBoxStandIn> standIn;
-  private final OkHttpClient http = new OkHttpClient.Builder().followRedirects(false).retryOnConnectionFailure(false).build();
+  // Its own pooled connections must not outlive the server's keep-alive either (gunicorn: 2 s).
+  private final OkHttpClient http = new OkHttpClient.Builder().followRedirects(false).retryOnConnectionFailure(false)
+      .connectionPool(new okhttp3.ConnectionPool(4, 1, java.util.concurrent.TimeUnit.SECONDS)).build();
   private final Gson gson = new Gson();
   private final List<String> cleanup = new ArrayList<>();
 
@@ -91,7 +93,11 @@ final class NetBoxTarget implements AutoCloseable {
   }
 
   NetBoxClient client(String clusterId) {
-    return new NetBoxClient(settings(clusterId), CircuitBreaker.ofDefaults("contract"), new dev.lbipam.ipam.remote.CallMetrics());
+    return client(clusterId, Map.of(), new dev.lbipam.ipam.remote.CallMetrics());
+  }
+
+  NetBoxClient client(String clusterId, Map<String, String> options, dev.lbipam.ipam.remote.CallMetrics metrics) {
+    return new NetBoxClient(NetBoxSettings.from(context(clusterId, options)), CircuitBreaker.ofDefaults("contract"), metrics);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -57,14 +57,17 @@ import org.slf4j.LoggerFactory;
  *       broadcast skipped unless {@code is_pool} (or /31, /32); the first IPv6 address skipped unless
  *       pool (or /127, /128); {@code mark_populated} ranges are full;
  *   <li>400 on a duplicate address (same VRF; roles vip, anycast... exempt), on an unknown custom
- *       field, and on a clash with a {@code unique} custom field;
+ *       field (from 4.5.8; dropped silently before), on a clash with a {@code unique} custom field,
+ *       and on a {@code vrf_id} filter naming no VRF;
+ *   <li>a request on a connection idle for more than 2 s dropped unanswered, as gunicorn does;
  *   <li>403 on a missing or bad token ({@code Token <40 hex>} and {@code Bearer nbt_<key>.<token>})
- *       or a missing permission; 301 for an {@code /api} path without its trailing slash;
+ *       or a missing permission; 301 for an {@code /api} path without its trailing slash (from
+ *       4.5.9 only for GET; a write gets an HTML 404);
  *   <li>pagination with {@code count/next/previous/results} ({@code limit}, default 50, at most
  *       1000; {@code offset}); unknown query parameters ignored, so a {@code cf_} filter on a field
  *       that does not exist returns everything;
- *   <li>tags, custom fields ({@code filter_logic} loose/exact/disabled), and the ETag / If-Match
- *       pair of NetBox 4.6+ (412 when stale) unless built with {@code etags(false)}.
+ *   <li>tags, custom fields ({@code filter_logic} loose/exact/disabled), and the ETag
+ *       ({@code W/"<last_updated>"}) / If-Match pair of NetBox 4.6+ (412 when stale).
  * </ul>
  *
  * <p>Fault switches for tests: added latency, injected 5xx (or any) statuses, refused connections
@@ -73,6 +76,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class NetBoxStandIn implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NetBoxStandIn.class);
+  /**
+   * gunicorn's default keep-alive, NetBox's server: a request that arrives on a connection idle for
+   * longer is dropped unanswered and the connection closed, as gunicorn does with a connection it
+   * has expired but not yet shut. The client sees "unexpected end of stream", and a write it sent
+   * cannot know whether it was applied (it was not).
+   */
+  public static final java.time.Duration IDLE_CLOSE = java.time.Duration.ofSeconds(2);
+  /** When each client connection (by remote address) last finished an exchange. */
+  private final Map<java.net.InetSocketAddress, Long> lastActive = new java.util.concurrent.ConcurrentHashMap<>();
 
   static {
     // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle plus the
@@ -82,6 +94,7 @@ public final class NetBoxStandIn implements AutoCloseable {
       System.setProperty("sun.net.httpserver.nodelay", "true");
     }
   }
+
   /** A legacy (v1) token every stand-in accepts with all permissions. */
   public static final String LEGACY_TOKEN = "0123456789abcdef0123456789abcdef01234567";
   /** A v2 token (NetBox 4.5+ format) every stand-in accepts with all permissions. */
@@ -137,20 +150,25 @@ public final class NetBoxStandIn implements AutoCloseable {
 
   /** Options; {@link #start()} builds the server. */
   public static final class Builder {
-    private String version = "4.4.0";
-    private boolean etags = true;
+    private String version = "4.7.3";
+    private Boolean etags;
     private Path tlsDirectory;
     private int port;
 
     private Builder() {}
 
-    /** The version in {@code /api/status/} and the {@code API-Version} header. Default 4.4.0. */
+    /**
+     * The NetBox version to behave as (default 4.7.3, the newest on PyPI): in {@code /api/status/}
+     * and the {@code API-Version} header, and for what changed between versions: unknown custom
+     * fields are dropped up to 4.5.7 and refused (400) from 4.5.8; a write without the trailing
+     * slash is redirected (301) up to 4.5.8 and a 404 with an HTML body from 4.5.9; ETags from 4.6.
+     */
     public Builder version(String value) {
       this.version = value;
       return this;
     }
 
-    /** Whether single-object GETs carry an ETag and writes honour If-Match (NetBox 4.6+). */
+    /** Whether single-object GETs carry an ETag and writes honour If-Match (default: from 4.6). */
     public Builder etags(boolean value) {
       this.etags = value;
       return this;
@@ -190,7 +208,8 @@ public final class NetBoxStandIn implements AutoCloseable {
   private final int port;
 
   private NetBoxStandIn(Builder builder) {
-    this.state = new StandInState(builder.version, builder.etags);
+    this.state = new StandInState(builder.version,
+        builder.etags != null ? builder.etags : StandInState.compareVersions(builder.version, "4.6") >= 0);
     tokens.put("Token " + LEGACY_TOKEN, ALL);
     tokens.put("Bearer " + V2_TOKEN, ALL);
     if (builder.tlsDirectory != null) {
@@ -373,6 +392,13 @@ public final class NetBoxStandIn implements AutoCloseable {
     }
   }
 
+  /** Deletes a custom field as an administrator would; its data stays on the records. */
+  public void deleteCustomField(String name) {
+    synchronized (state) {
+      state.customFields.values().removeIf(cf -> cf.name.equals(name));
+    }
+  }
+
   public boolean tagExists(String slug) {
     synchronized (state) {
       return state.tags.values().stream().anyMatch(t -> t.slug.equals(slug));
@@ -489,8 +515,16 @@ public final class NetBoxStandIn implements AutoCloseable {
   // HTTP
 
   private void handle(HttpExchange exchange) throws IOException {
+    java.net.InetSocketAddress connection = exchange.getRemoteAddress();
     try {
+      Long last = lastActive.remove(connection);
+      if (last != null && System.nanoTime() - last > IDLE_CLOSE.toNanos()) {
+        LOG.debug("stand-in dropping a request on a connection idle past the keep-alive: {} {}",
+            exchange.getRequestMethod(), exchange.getRequestURI());
+        return; // exchange.close() without headers closes the connection
+      }
       serve(exchange);
+      lastActive.put(connection, System.nanoTime());
     } finally {
       exchange.close();
     }
@@ -518,6 +552,17 @@ public final class NetBoxStandIn implements AutoCloseable {
           send(exchange, fault.status(), detail, Map.of());
           return;
         }
+      }
+      if (path.startsWith("/api") && !path.endsWith("/") && !exchange.getRequestMethod().equals("GET")
+          && state.atLeast("4.5.9")) {
+        // From 4.5.9 only GETs are redirected; a write without the slash is Django's HTML 404.
+        byte[] page = ("<!doctype html><html><head><title>Page not found</title></head><body><h1>Page not found</h1>"
+            + "<p>" + path + "</p></body></html>").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        exchange.sendResponseHeaders(404, page.length);
+        exchange.getResponseBody().write(page);
+        exchange.close();
+        return;
       }
       if (path.startsWith("/api") && !path.endsWith("/")) {
         // Django's APPEND_SLASH: a permanent redirect; a client following it turns POST into GET.

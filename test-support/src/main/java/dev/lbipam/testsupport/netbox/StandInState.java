@@ -150,6 +150,29 @@ final class StandInState {
     this.etags = etags;
   }
 
+  /** Whether this stand-in's NetBox version is at least {@code other} (dotted numbers). */
+  boolean atLeast(String other) {
+    return compareVersions(version, other) >= 0;
+  }
+
+  static int compareVersions(String a, String b) {
+    String[] x = a.split("\\.");
+    String[] y = b.split("\\.");
+    for (int i = 0; i < Math.max(x.length, y.length); i++) {
+      int diff = Integer.compare(i < x.length ? Integer.parseInt(x[i]) : 0, i < y.length ? Integer.parseInt(y[i]) : 0);
+      if (diff != 0) {
+        return diff;
+      }
+    }
+    return 0;
+  }
+
+  /** A time after {@code previous}: NetBox's ETag is the last_updated time, so every change moves it. */
+  static Instant after(Instant previous) {
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    return previous != null && !now.isAfter(previous) ? previous.plus(1, java.time.temporal.ChronoUnit.MICROS) : now;
+  }
+
   long nextId() {
     return nextId++;
   }
@@ -302,6 +325,20 @@ final class StandInState {
     }
   }
 
+  /** A {@code vrf_id} filter naming no VRF is a 400, as django-filter answers, not an empty list. */
+  private Optional<Reply> unknownVrf(Request request) {
+    for (String value : request.all("vrf_id")) {
+      if (!value.equals("null") && vrfs.keySet().stream().noneMatch(id -> idMatches(id, value))) {
+        JsonObject body = new JsonObject();
+        JsonArray messages = new JsonArray();
+        messages.add("Select a valid choice. " + value + " is not one of the available choices.");
+        body.add("vrf_id", messages);
+        return Optional.of(Reply.of(400, body));
+      }
+    }
+    return Optional.empty();
+  }
+
   private static boolean vrfMatches(Long vrf, String text) {
     if (text.equals("null")) {
       return vrf == null;
@@ -435,6 +472,10 @@ final class StandInState {
     List<Prefix> items = new ArrayList<>(prefixes.values());
     items.sort(Comparator.comparing((Prefix p) -> p.vrf == null ? 0L : p.vrf).thenComparing(p -> p.prefix).thenComparing(p -> p.id));
     items = anyOf(items, request, "id", (p, t) -> idMatches(p.id, t));
+    Optional<Reply> badVrf = unknownVrf(request);
+    if (badVrf.isPresent()) {
+      return badVrf.get();
+    }
     items = anyOf(items, request, "vrf_id", (p, t) -> vrfMatches(p.vrf, t));
     items = anyOf(items, request, "prefix", (p, t) -> {
       try {
@@ -553,6 +594,10 @@ final class StandInState {
     List<Range> items = new ArrayList<>(ranges.values());
     items.sort(Comparator.comparing((Range r) -> r.vrf == null ? 0L : r.vrf).thenComparing(r -> r.start).thenComparing(r -> r.id));
     items = anyOf(items, request, "id", (r, t) -> idMatches(r.id, t));
+    Optional<Reply> badVrf = unknownVrf(request);
+    if (badVrf.isPresent()) {
+      return badVrf.get();
+    }
     items = anyOf(items, request, "vrf_id", (r, t) -> vrfMatches(r.vrf, t));
     items = anyOf(items, request, "start_address", (r, t) -> hostMatches(r.start, t));
     items = anyOf(items, request, "end_address", (r, t) -> hostMatches(r.end, t));
@@ -892,6 +937,10 @@ final class StandInState {
     List<Address> items = new ArrayList<>(addresses.values());
     items.sort(Comparator.comparing((Address a) -> a.address).thenComparing(a -> a.id));
     items = anyOf(items, request, "id", (a, t) -> idMatches(a.id, t));
+    Optional<Reply> badVrf = unknownVrf(request);
+    if (badVrf.isPresent()) {
+      return badVrf.get();
+    }
     items = anyOf(items, request, "vrf_id", (a, t) -> vrfMatches(a.vrf, t));
     items = anyOf(items, request, "address", (a, t) -> hostMatches(a.address, t));
     items = anyOf(items, request, "status", (a, t) -> a.status.equals(t));
@@ -925,8 +974,9 @@ final class StandInState {
     return list(request, items, a -> renderAddress(request.baseUrl(), a));
   }
 
+  /** NetBox 4.6+: a weak ETag of the record's last_updated time. */
   String etag(Address a) {
-    return "W/\"" + a.id + "-" + a.version + "\"";
+    return "W/\"" + a.lastUpdated + "\"";
   }
 
   private Reply withEtag(Reply reply, Address a) {
@@ -972,7 +1022,7 @@ final class StandInState {
       return Reply.of(400, error.get());
     }
     remove(a);
-    copy.lastUpdated = Instant.now();
+    copy.lastUpdated = after(a.lastUpdated);
     copy.version = a.version + 1;
     insert(copy);
     return withEtag(Reply.of(200, renderAddress(base, copy)), copy);
@@ -1066,7 +1116,7 @@ final class StandInState {
       }
     }
     a.id = nextId();
-    a.created = Instant.now();
+    a.created = after(null);
     a.lastUpdated = a.created;
     return a;
   }
@@ -1084,9 +1134,14 @@ final class StandInState {
         customFields.values().stream()
             .filter(cf -> cf.objectTypes.contains(IPADDRESS_TYPE))
             .collect(Collectors.toMap(cf -> cf.name, cf -> cf));
-    for (Map.Entry<String, JsonElement> e : a.customFields.entrySet()) {
+    for (Map.Entry<String, JsonElement> e : List.copyOf(a.customFields.entrySet())) {
       CustomField cf = known.get(e.getKey());
       if (cf == null) {
+        if (!atLeast("4.5.8")) {
+          // Up to 4.5.7 NetBox drops data for custom fields it does not know, and answers 201.
+          a.customFields.remove(e.getKey());
+          continue;
+        }
         return Optional.of(errorObject("custom_fields", "Unknown field name '" + e.getKey() + "' in custom field data."));
       }
       JsonElement v = e.getValue();
