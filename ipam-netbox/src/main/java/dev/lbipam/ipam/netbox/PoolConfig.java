@@ -23,7 +23,9 @@ import java.util.TreeMap;
  * netbox-range-<ns>} key uses its own pools (prefixes first, then ranges, each in written order)
  * and never the global ones; any other namespace uses {@code netbox-prefix-global} then {@code
  * netbox-range-global}. A bad entry is reported and skipped; the other entries of the key stay
- * usable. kube-vip's {@code cidr-*} and {@code range-*} keys are reported as ignored.
+ * usable. kube-vip's {@code cidr-*}, {@code range-*}, {@code allow-share-*}, {@code search-order}
+ * and {@code skip-end-ips-in-cidr} keys are reported as ignored: NetBox mode neither shares an
+ * address nor changes NetBox's allocation order.
  */
 public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> interfaces, List<ConfigProblem> problems) {
 
@@ -97,6 +99,12 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
       } else if (key.startsWith("cidr-") || key.startsWith("range-")) {
         problems.add(new ConfigProblem(key, value,
             "ignored by the netbox backend; use netbox-prefix-<namespace|global> or netbox-range-<namespace|global>"));
+      } else if (key.startsWith("allow-share-")) {
+        problems.add(new ConfigProblem(key, value,
+            "ignored by the netbox backend: every Service gets an address of its own (NetBox records one owner per address)"));
+      } else if (key.equals("search-order") || key.equals("skip-end-ips-in-cidr")) {
+        problems.add(new ConfigProblem(key, value,
+            "ignored by the netbox backend: NetBox hands out the lowest free address of a pool, by its own rules"));
       }
     }
     return new PoolConfig(pools, KubeVipConventions.scopedValues(data, KubeVipConventions.INTERFACE_KEY), problems);

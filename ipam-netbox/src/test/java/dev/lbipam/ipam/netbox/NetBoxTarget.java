@@ -35,6 +35,8 @@ final class NetBoxTarget implements AutoCloseable {
   final String name;
   final String url;
   final String token;
+  /** For the test's own set-up and clean-up (raw calls); the client under test uses {@link #token}. */
+  final String adminToken;
   final Optional<NetBoxStandIn> standIn;
   // Its own pooled connections must not outlive the server's keep-alive either (gunicorn: 2 s).
   private final OkHttpClient http = new OkHttpClient.Builder().followRedirects(false).retryOnConnectionFailure(false)
@@ -43,16 +45,25 @@ final class NetBoxTarget implements AutoCloseable {
   private final List<String> cleanup = new ArrayList<>();
 
   private NetBoxTarget(String name, String url, String token, Optional<NetBoxStandIn> standIn) {
+    this(name, url, token, token, standIn);
+  }
+
+  private NetBoxTarget(String name, String url, String token, String adminToken, Optional<NetBoxStandIn> standIn) {
     this.name = name;
     this.url = url.replaceAll("/+$", "").replaceAll("/api$", "");
     this.token = token;
+    this.adminToken = adminToken;
     this.standIn = standIn;
   }
 
-  /** The stand-in, plus a real NetBox when the environment names one. */
+  /**
+   * The stand-in, the real NetBox built by dev/netbox/build.sh (its client runs with the
+   * least-privilege token), and another NetBox when the environment names one.
+   */
   static List<NetBoxTarget> all() {
     List<NetBoxTarget> targets = new ArrayList<>();
     targets.add(standIn());
+    targets.add(real());
     String realUrl = System.getenv("NETBOX_URL");
     String realToken = System.getenv("NETBOX_TOKEN");
     if (realUrl != null && !realUrl.isBlank() && realToken != null && !realToken.isBlank()) {
@@ -66,6 +77,13 @@ final class NetBoxTarget implements AutoCloseable {
       sharedStandIn = NetBoxStandIn.start();
     }
     return new NetBoxTarget("stand-in", sharedStandIn.url(), NetBoxStandIn.LEGACY_TOKEN, Optional.of(sharedStandIn));
+  }
+
+  /** The real NetBox of this JVM; fails with how to build it when it is missing. */
+  static NetBoxTarget real() {
+    dev.lbipam.testsupport.netbox.RealNetBox netbox = dev.lbipam.testsupport.netbox.RealNetBox.shared();
+    return new NetBoxTarget("real NetBox " + netbox.version(), netbox.url(), netbox.lbipamToken(), netbox.adminToken(),
+        Optional.empty());
   }
 
   /** A target on a given stand-in (not the shared one). */
@@ -132,8 +150,9 @@ final class NetBoxTarget implements AutoCloseable {
     }
   }
 
+  /** A raw call with the admin token. */
   Raw raw(String method, String path, Object body) {
-    return raw(method, path, body, authorization());
+    return raw(method, path, body, NetBoxSettings.authorizationHeader(adminToken));
   }
 
   /** Creates a free test prefix of the family and returns (id, cidr). */

@@ -65,6 +65,22 @@ class PoolConfigTest {
   }
 
   @Test
+  void keysNetBoxModeDoesNotActOnAreReportedNotIgnoredSilently() {
+    PoolConfig config = PoolConfig.parse(Map.of(
+        "netbox-prefix-global", "10.0.0.0/24",
+        "allow-share-team", "true",
+        "search-order", "desc",
+        "skip-end-ips-in-cidr", "true",
+        "interface-global", "eth0"));
+    assertThat(config.problems()).extracting(p -> p.key())
+        .containsExactlyInAnyOrder("allow-share-team", "search-order", "skip-end-ips-in-cidr");
+    assertThat(config.problems()).allSatisfy(p -> assertThat(p.problem()).startsWith("ignored by the netbox backend"));
+    assertThat(config.problems()).filteredOn(p -> p.key().equals("search-order")).singleElement()
+        .satisfies(p -> assertThat(p.value()).isEqualTo("desc"));
+    assertThat(config.select("team").entries()).hasSize(1);
+  }
+
+  @Test
   void interfacesFollowKubeVip() {
     PoolConfig config = PoolConfig.parse(Map.of("interface-global", "eth0", "interface-team", "eth1"));
     assertThat(config.serviceInterface("team")).contains("eth1");
