@@ -78,7 +78,8 @@ public final class RealNetBox implements AutoCloseable {
         "-o", "-p " + pgPort + " -k " + work + " -c listen_addresses=127.0.0.1", "start"));
     processes.add(new ProcessBuilder("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(work.resolve("redis.log").toFile()).start());
-    ProcessBuilder gunicorn = new ProcessBuilder(build.resolve("venv/bin/gunicorn").toString(), "--bind",
+    // python -m: the venv was built in another folder and moved, so its scripts' #! lines are stale.
+    ProcessBuilder gunicorn = new ProcessBuilder(build.resolve("venv/bin/python").toString(), "-m", "gunicorn", "--bind",
         "127.0.0.1:" + httpPort, "--workers", "3", "--threads", "3", "--timeout", "120", "netbox.wsgi")
         .redirectErrorStream(true).redirectOutput(work.resolve("gunicorn.log").toFile());
     Map<String, String> env = gunicorn.environment();
