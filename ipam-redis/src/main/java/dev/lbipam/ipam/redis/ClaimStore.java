@@ -32,6 +32,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * through a retry (with exponential backoff) and a circuit breaker; socket timeouts bound each try.
  */
 public final class ClaimStore implements AutoCloseable {
+  /** How long the circuit breaker refuses calls once it opened; the quarantine's default counts it. */
+  public static final Duration CIRCUIT_OPEN = Duration.ofSeconds(5);
 
   /** What a claim attempt found. */
   public sealed interface ClaimResult {
@@ -162,7 +164,7 @@ public final class ClaimStore implements AutoCloseable {
     this.clock = clock;
     Predicate<Throwable> unavailable = e -> e instanceof JedisException && !(e instanceof JedisDataException);
     this.retry = Resilience.retry("redis", 3, Duration.ofMillis(100), 0, unavailable, metrics);
-    this.breaker = Resilience.breaker("redis", Duration.ofSeconds(5), 2, unavailable);
+    this.breaker = Resilience.breaker("redis", CIRCUIT_OPEN, 2, unavailable);
   }
 
   public String clusterId() {

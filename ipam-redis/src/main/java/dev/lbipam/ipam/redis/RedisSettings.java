@@ -80,8 +80,11 @@ public record RedisSettings(
     }
     Duration timeout = duration(context, "timeout", Duration.ofSeconds(2), problems);
     Duration grace = duration(context, "gc-grace", Duration.ofMinutes(5), problems);
-    // Other clusters notice a changed data set within one maintenance round, then re-assert theirs.
-    Duration quarantine = duration(context, "quarantine", context.maintenanceInterval().multipliedBy(2), problems);
+    // Other clusters notice a changed data set within one maintenance round and re-assert theirs,
+    // unless their circuit breaker opened during the loss: then only once it lets calls through again
+    // (RedisDataLossIT saw a cluster 5 s late). Twice each, for margin.
+    Duration quarantine = duration(context, "quarantine",
+        context.maintenanceInterval().plus(ClaimStore.CIRCUIT_OPEN).multipliedBy(2), problems);
     List<String> sentinels = new ArrayList<>();
     context.option("sentinels").ifPresent(s -> {
       for (String entry : KubeVipConventions.listEntries(s)) {
