@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.lbipam.testsupport.KubeApiServer;
 import dev.lbipam.testsupport.KubeApiServerExtension;
 import dev.lbipam.testsupport.netbox.NetBoxStandIn;
-import dev.lbipam.testsupport.netbox.NetBoxStandIn.Call;
+import dev.lbipam.testsupport.netbox.HttpCall;
 import dev.lbipam.testsupport.netbox.NetBoxStandIn.RecordedAddress;
 import io.kubernetes.client.openapi.models.V1Service;
 import java.time.Duration;
@@ -212,14 +212,14 @@ class NetBoxModeIT {
     String ns = namespace("nb-lost");
     netbox.createPrefix("10.75.0.0/28");
     kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.75.0.0/28"));
-    long before = netbox.countCalls(Call::isAllocation);
-    netbox.loseReplies(1, Call::isAllocation);
+    long before = netbox.countCalls(HttpCall::isAllocation);
+    netbox.loseReplies(1, HttpCall::isAllocation);
     kube.create(TestServices.loadBalancer(ns, "web"));
 
     assertThat(awaitAddress(ns, "web")).isEqualTo("10.75.0.1");
     assertThat(within("10.75.0.")).singleElement()
         .satisfies(r -> assertThat(r.customField("lbipam_claim")).contains(CLUSTER + "/" + ns + "/web/" + uid(ns, "web") + "/ipv4"));
-    assertThat(netbox.countCalls(Call::isAllocation) - before).isEqualTo(1);
+    assertThat(netbox.countCalls(HttpCall::isAllocation) - before).isEqualTo(1);
     kube.create(TestServices.loadBalancer(ns, "next"));
     assertThat(awaitAddress(ns, "next")).isEqualTo("10.75.0.2");
   }

@@ -21,7 +21,7 @@ import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import dev.lbipam.ipam.spi.net.IpFamily;
 import dev.lbipam.testsupport.netbox.NetBoxStandIn;
-import dev.lbipam.testsupport.netbox.NetBoxStandIn.Call;
+import dev.lbipam.testsupport.netbox.HttpCall;
 import dev.lbipam.testsupport.netbox.NetBoxStandIn.RecordedAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -326,13 +326,13 @@ class NetBoxBackendIT {
     backend.configure(Optional.of(Map.of("netbox-prefix-global", area + "0.0/24")));
     OwnerRef web = owner(cluster, "ns", "web");
     netbox.resetCalls();
-    netbox.loseReplies(1, Call::isAllocation);
+    netbox.loseReplies(1, HttpCall::isAllocation);
 
     Allocated got = allocated(backend.allocate(single(web, IpFamily.IPV4)));
 
     assertThat(got.addresses()).containsExactly(ip(area + "0.1"));
     assertThat(inArea(area)).singleElement().satisfies(a -> assertThat(a.customField("lbipam_claim")).isPresent());
-    assertThat(netbox.countCalls(Call::isAllocation)).isEqualTo(1);
+    assertThat(netbox.countCalls(HttpCall::isAllocation)).isEqualTo(1);
     assertThat(backend.stats().events("claim_found_after_failure")).isEqualTo(1);
     assertThat(allocated(backend.allocate(single(owner(cluster, "ns", "next"), IpFamily.IPV4))).addresses())
         .containsExactly(ip(area + "0.2"));
@@ -345,7 +345,7 @@ class NetBoxBackendIT {
     NetBoxBackend backend = backend(cluster, Map.of());
     backend.configure(Optional.of(Map.of()));
     OwnerRef pinned = owner(cluster, "ns", "pinned");
-    netbox.loseReplies(1, Call::isAddressCreate);
+    netbox.loseReplies(1, HttpCall::isAddressCreate);
     assertThat(backend.hold(new Holding(pinned, List.of(ip(area + "5.5")), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
     assertThat(inArea(area)).hasSize(1);
   }
@@ -595,16 +595,32 @@ class NetBoxBackendIT {
       socket.setSoTimeout(10_000);
       byte[] request = ("GET /api/status/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token "
           + NetBoxStandIn.LEGACY_TOKEN + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-      java.io.InputStream in = socket.getInputStream();
-      byte[] buffer = new byte[65536];
+      java.io.InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
       socket.getOutputStream().write(request);
-      assertThat(in.read(buffer)).as("the first reply").isPositive();
+      assertThat(readResponse(in)).as("the first reply").startsWith("HTTP/1.1 200");
       socket.getOutputStream().write(request);
-      assertThat(in.read(buffer)).as("a prompt second request is answered").isPositive();
+      assertThat(readResponse(in)).as("a prompt second request is answered").startsWith("HTTP/1.1 200");
       Thread.sleep(NetBoxStandIn.IDLE_CLOSE.plusMillis(500).toMillis());
       socket.getOutputStream().write(request);
-      assertThat(in.read(buffer)).as("after the keep-alive: no answer, the connection is closed").isEqualTo(-1);
+      assertThat(in.read()).as("after the keep-alive: no answer, the connection is closed").isEqualTo(-1);
     }
+  }
+
+  /** One whole HTTP/1.1 response (a reply can arrive in several reads), or "" at end of stream. */
+  private static String readResponse(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        return head.toString();
+      }
+      head.append((char) b);
+    }
+    java.util.regex.Matcher length = java.util.regex.Pattern
+        .compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+    assertThat(length.find()).as("a Content-Length in %s", head).isTrue();
+    byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
+    return head + new String(body, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test

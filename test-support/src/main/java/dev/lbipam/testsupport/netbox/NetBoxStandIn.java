@@ -33,11 +33,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -74,7 +72,7 @@ import org.slf4j.LoggerFactory;
  * ({@link #stopListening()}), and "succeeds but the reply is lost" ({@link #loseReplies}), which
  * applies the change and then drops the connection without a response. Thread-safe.
  */
-public final class NetBoxStandIn implements AutoCloseable {
+public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NetBoxStandIn.class);
   /**
    * gunicorn's default keep-alive, NetBox's server: a request that arrives on a connection idle for
@@ -100,21 +98,6 @@ public final class NetBoxStandIn implements AutoCloseable {
   /** A v2 token (NetBox 4.5+ format) every stand-in accepts with all permissions. */
   public static final String V2_TOKEN = "nbt_lbipamtest01.b7d1c0ffee0123456789abcdef0123456789abcd";
 
-  /** One request as it arrived, for assertions and fault predicates. */
-  public record Call(String method, String path, String query) {
-    public boolean isAllocation() {
-      return method.equals("POST") && path.endsWith("/available-ips/");
-    }
-
-    public boolean isAddressCreate() {
-      return method.equals("POST") && path.equals("/api/ipam/ip-addresses/");
-    }
-
-    public boolean isWrite() {
-      return !method.equals("GET");
-    }
-  }
-
   /** Every address the stand-in holds, as a test sees it. */
   public record RecordedAddress(
       long id, String address, Long vrfId, String status, String dnsName, String description, List<String> tags,
@@ -128,23 +111,6 @@ public final class NetBoxStandIn implements AutoCloseable {
 
     public Optional<String> customField(String name) {
       return Optional.ofNullable(customFields.get(name));
-    }
-  }
-
-  private record Fault(int status, AtomicInteger remaining, Predicate<Call> which) {
-    boolean take(Call call) {
-      if (!which.test(call)) {
-        return false;
-      }
-      while (true) {
-        int left = remaining.get();
-        if (left == 0) {
-          return false;
-        }
-        if (left < 0 || remaining.compareAndSet(left, left - 1)) {
-          return true;
-        }
-      }
     }
   }
 
@@ -197,13 +163,10 @@ public final class NetBoxStandIn implements AutoCloseable {
   private final Gson gson = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
   private final StandInState state;
   private final Map<String, Set<String>> tokens = new ConcurrentHashMap<>();
-  private final List<Call> calls = new CopyOnWriteArrayList<>();
-  private final List<Fault> failures = new CopyOnWriteArrayList<>();
-  private final List<Fault> lostReplies = new CopyOnWriteArrayList<>();
+  private final FaultPlan faults = new FaultPlan();
   private final SSLContext sslContext;
   private final Path caCertificate;
   private final ExecutorService executor;
-  private volatile Duration latency = Duration.ZERO;
   private volatile HttpServer server;
   private final int port;
 
@@ -268,6 +231,7 @@ public final class NetBoxStandIn implements AutoCloseable {
   }
 
   /** The base URL, e.g. {@code http://127.0.0.1:41234} (the API is under {@code /api/}). */
+  @Override
   public String url() {
     return (sslContext != null ? "https" : "http") + "://127.0.0.1:" + port;
   }
@@ -425,38 +389,12 @@ public final class NetBoxStandIn implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Faults
 
-  /** Every response is delayed by this much (before the request is handled). */
-  public void setLatency(Duration value) {
-    latency = Objects.requireNonNull(value);
+  @Override
+  public FaultPlan faults() {
+    return faults;
   }
 
-  /** The next {@code count} requests (all, while negative) get {@code status} without being handled. */
-  public void failRequests(int status, int count) {
-    failRequests(status, count, call -> true);
-  }
-
-  /** As {@link #failRequests(int, int)}, only for requests {@code which} accepts. */
-  public void failRequests(int status, int count, Predicate<Call> which) {
-    failures.add(new Fault(status, new AtomicInteger(count), which));
-  }
-
-  /**
-   * The next {@code count} requests {@code which} accepts (all, while negative) are carried out,
-   * then the connection is closed without a response: the client cannot know whether they
-   * succeeded.
-   */
-  public void loseReplies(int count, Predicate<Call> which) {
-    lostReplies.add(new Fault(0, new AtomicInteger(count), which));
-  }
-
-  /** Removes latency, injected statuses and lost replies. */
-  public void clearFaults() {
-    latency = Duration.ZERO;
-    failures.clear();
-    lostReplies.clear();
-  }
-
-  /** Closes the listening socket and open connections: clients get "connection refused". */
+  @Override
   public synchronized void stopListening() {
     if (server != null) {
       server.stop(0);
@@ -465,7 +403,7 @@ public final class NetBoxStandIn implements AutoCloseable {
     }
   }
 
-  /** Listens again on the same port, with the same state. */
+  @Override
   public synchronized void startListening() {
     if (server == null) {
       RuntimeException last = null;
@@ -485,19 +423,6 @@ public final class NetBoxStandIn implements AutoCloseable {
 
   public boolean listening() {
     return server != null;
-  }
-
-  /** Every request received so far (including failed and lost ones), oldest first. */
-  public List<Call> calls() {
-    return List.copyOf(calls);
-  }
-
-  public long countCalls(Predicate<Call> which) {
-    return calls.stream().filter(which).count();
-  }
-
-  public void resetCalls() {
-    calls.clear();
   }
 
   @Override
@@ -539,19 +464,11 @@ public final class NetBoxStandIn implements AutoCloseable {
       String method = exchange.getRequestMethod();
       String path = exchange.getRequestURI().getRawPath();
       String rawQuery = exchange.getRequestURI().getRawQuery();
-      Call call = new Call(method, path, rawQuery == null ? "" : rawQuery);
-      calls.add(call);
-      Duration delay = latency;
-      if (!delay.isZero()) {
-        sleep(delay.toMillis());
-      }
-      for (Fault fault : failures) {
-        if (fault.take(call)) {
-          JsonObject detail = new JsonObject();
-          detail.addProperty("detail", "stand-in: injected " + fault.status());
-          send(exchange, fault.status(), detail, Map.of());
-          return;
-        }
+      HttpCall call = new HttpCall(method, path, rawQuery == null ? "" : rawQuery);
+      Optional<Integer> injected = faults.arrived(call);
+      if (injected.isPresent()) {
+        send(exchange, injected.get(), detail("stand-in: injected " + injected.get()), Map.of());
+        return;
       }
       if (path.startsWith("/api") && !path.endsWith("/") && !exchange.getRequestMethod().equals("GET")
           && state.atLeast("4.5.9")) {
@@ -607,11 +524,9 @@ public final class NetBoxStandIn implements AutoCloseable {
       synchronized (state) {
         reply = state.handle(request);
       }
-      for (Fault fault : lostReplies) {
-        if (reply.status() < 500 && fault.take(call)) {
-          LOG.info("stand-in dropping the reply of {} {} status={}", method, path, reply.status());
-          return; // exchange.close() without headers closes the connection: the reply is lost
-        }
+      if (faults.loseReply(call, reply.status())) {
+        LOG.info("stand-in dropping the reply of {} {} status={}", method, path, reply.status());
+        return; // exchange.close() without headers closes the connection: the reply is lost
       }
       send(exchange, reply.status(), reply.body(), reply.headers());
     } catch (RuntimeException e) {
