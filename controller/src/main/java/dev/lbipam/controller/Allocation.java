@@ -90,7 +90,10 @@ record Allocation(
     on.owners().addressed(owner);
     String addresses = ServiceActions.addresses(allocated.addresses());
     on.metrics().allocations.labels(allocated.pool()).inc();
-    allocated.notes().forEach(note -> LOG.warn("allocation note=\"{}\"", note));
+    for (String note : allocated.notes()) {
+      LOG.warn("allocation note=\"{}\"", LogText.cap(note));
+      on.events().warning(service, EventReason.AllocationNote, note);
+    }
     LOG.info("allocated addresses={} pool={}", addresses, allocated.pool());
     on.events().normal(service, EventReason.EnsuredLoadBalancer, "Assigned " + addresses + " from " + allocated.pool());
     return new Result(false);

@@ -14,7 +14,9 @@ public enum EventReason {
   InvalidPoolConfig,
   InvalidAnnotation,
   AddressInUse,
-  BackendUnavailable;
+  BackendUnavailable,
+  /** Addresses were given, with something the user should know: a family PreferDualStack missed, a key ignored. */
+  AllocationNote;
 
   public static EventReason of(RejectReason reason) {
     return switch (reason) {

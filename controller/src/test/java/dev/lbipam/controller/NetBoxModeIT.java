@@ -151,6 +151,24 @@ class NetBoxModeIT {
         .contains("lbipam_allocations_total{pool=\"netbox-prefix-" + ns + "\",}");
     assertThat(MonitoringNames.assertExported(body, true)).as("the dashboard's backend panels")
         .contains("lbipam_backend_call_duration_seconds_bucket", "lbipam_backend_circuit_state");
+    // Counted by NetBox in each maintenance round: a /28 that is no pool gives 14, 2 of them used.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(http.send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body())
+        .contains("lbipam_pool_addresses{pool=\"netbox-prefix-" + ns + "\",family=\"IPv4\",} 14.0")
+        .contains("lbipam_pool_addresses_in_use{pool=\"netbox-prefix-" + ns + "\",family=\"IPv4\",} 2.0"));
+  }
+
+  @Test
+  @Order(2)
+  void aKubeVipKeyNetBoxModeIgnoresGivesTheServicesItAppliesToAWarning() throws Exception {
+    String ns = namespace("nb-ignored");
+    netbox.createPrefix("10.78.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.78.0.0/28", "allow-share-" + ns, "true"));
+    kube.create(TestServices.loadBalancer(ns, "web"));
+    assertThat(awaitAddress(ns, "web")).isEqualTo("10.78.0.1");
+    awaitEvent(ns, "web", "Warning", "AllocationNote", "allow-share-" + ns + ": ignored by the netbox backend");
+    assertThat(controller.log()).as("a log line naming the key and the value")
+        .containsPattern("key=allow-share-" + ns + " value=\\\\?\"true\\\\?\" problem=\\\\?\"ignored by the netbox backend");
   }
 
   @Test

@@ -133,6 +133,8 @@ class RealNetBoxModeIT {
           for (TestServices kube : kubes) {
             kube.create(TestServices.loadBalancer(NS, "w1-during-503"));
           }
+          // Once the open circuit breakers let a probe through, it meets the 503s.
+          await().atMost(WAIT).until(() -> proxy.faults().applied() >= 2);
           for (TestServices kube : kubes) {
             await().atMost(WAIT).until(() -> kube.hasEvent(NS, "w1-during-503", "Warning", "BackendUnavailable", "NetBox"));
             assertThat(kube.addresses(NS, "w1-during-503")).as("no address while NetBox answers 503").isEmpty();

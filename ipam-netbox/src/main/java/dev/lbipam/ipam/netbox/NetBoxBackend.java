@@ -19,6 +19,7 @@ import dev.lbipam.ipam.spi.Holding;
 import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.IpamException;
 import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.PoolStats;
 import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import dev.lbipam.ipam.spi.net.IpFamily;
@@ -79,6 +80,7 @@ public final class NetBoxBackend implements IpamBackend {
   private final NetBoxClient client;
 
   private volatile PoolConfig config = PoolConfig.empty();
+  private volatile List<PoolStats> usage = List.of();
   private final Map<PoolRef, NetBoxPool> resolved = new ConcurrentHashMap<>();
   /** Claim text -> this cluster's record for it. Authoritative once {@link #claimsComplete}. */
   private final Map<String, NetBoxRecord> claims = new ConcurrentHashMap<>();
@@ -258,7 +260,8 @@ public final class NetBoxBackend implements IpamBackend {
     if (selection.keys().isEmpty()) {
       return new Rejected(RejectReason.NO_POOL, "no NetBox pool for namespace " + owner.namespace() + ": set "
           + PoolConfig.PREFIX_KEY + owner.namespace() + " / " + PoolConfig.RANGE_KEY + owner.namespace() + " or "
-          + PoolConfig.PREFIX_KEY + "global / " + PoolConfig.RANGE_KEY + "global in the pool ConfigMap");
+          + PoolConfig.PREFIX_KEY + "global / " + PoolConfig.RANGE_KEY + "global in the pool ConfigMap"
+          + selection.problems().stream().map(p -> "; " + p.key() + ": " + p.problem()).collect(Collectors.joining()));
     }
     try {
       Resolution resolution = resolveAll(selection.entries());
@@ -846,6 +849,35 @@ public final class NetBoxBackend implements IpamBackend {
   @Override
   public boolean needsRestore() {
     return restorePending.get() && health().available() && restorePending.getAndSet(false);
+  }
+
+  /** Counts the records in every configured pool, for the pool metrics; the last counts stay on failure. */
+  @Override
+  public void maintain() {
+    if (setupProblem().isPresent()) {
+      return;
+    }
+    List<PoolUsage.Counted> counted = new ArrayList<>();
+    try {
+      for (PoolConfig.Entry entry : config.allEntries()) {
+        try {
+          Optional<NetBoxPool> pool = resolve(entry.ref());
+          if (pool.isPresent()) {
+            counted.add(new PoolUsage.Counted(entry.key(), pool.get(), client.countAddresses(pool.get())));
+          }
+        } catch (NetBoxApiException e) {
+          LOG.debug("netbox pool not counted key={} pool={} error=\"{}\"", entry.key(), entry.ref(), e.getMessage());
+        }
+      }
+      usage = PoolUsage.stats(counted);
+    } catch (NetBoxUnavailableException e) {
+      LOG.debug("netbox pool usage not refreshed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  @Override
+  public List<PoolStats> poolStats() {
+    return usage;
   }
 
   @Override

@@ -382,17 +382,43 @@ public final class NetBoxClient implements AutoCloseable {
     return Optional.of(kind == PoolRef.Kind.PREFIX ? prefixOf(o) : rangeOf(o));
   }
 
+  /**
+   * How many IP address records of the VRF (or the global table) lie inside the pool: one GET with
+   * {@code limit=1}, NetBox counts. A range is asked for as the CIDRs that cover exactly it.
+   */
+  long countAddresses(NetBoxPool pool) {
+    HttpUrl.Builder url = url("api/ipam/ip-addresses/");
+    for (IpPrefix parent : dev.lbipam.ipam.spi.net.IpRangeSet.of(List.of(pool.span())).toPrefixes()) {
+      url.addQueryParameter("parent", parent.toString());
+    }
+    url.addQueryParameter("vrf_id", pool.vrfId().map(String::valueOf).orElse("null"));
+    url.addQueryParameter("limit", "1");
+    url.addQueryParameter("brief", "true");
+    Reply reply = get("count_addresses", url.build());
+    JsonElement count = reply.status() == 200 && reply.json().isJsonObject() ? reply.json().getAsJsonObject().get("count") : null;
+    if (count == null || !count.isJsonPrimitive()) {
+      throw unexpected("count addresses in " + pool, reply, "ipam.view_ipaddress");
+    }
+    return count.getAsLong();
+  }
+
   private static NetBoxPool prefixOf(JsonObject o) {
     String text = o.get("prefix").getAsString();
     IpPrefix prefix = IpPrefix.parse(text);
-    return new NetBoxPool(PoolRef.Kind.PREFIX, o.get("id").getAsLong(), prefix.family(), vrfOf(o), prefix.length(), prefix.toRange());
+    return new NetBoxPool(PoolRef.Kind.PREFIX, o.get("id").getAsLong(), prefix.family(), vrfOf(o), prefix.length(), prefix.toRange(),
+        flag(o, "is_pool"), false);
+  }
+
+  private static boolean flag(JsonObject o, String field) {
+    JsonElement value = o.get(field);
+    return value != null && value.isJsonPrimitive() && value.getAsBoolean();
   }
 
   private static NetBoxPool rangeOf(JsonObject o) {
     Masked start = masked(o.get("start_address").getAsString());
     Masked end = masked(o.get("end_address").getAsString());
     return new NetBoxPool(PoolRef.Kind.RANGE, o.get("id").getAsLong(), start.address().family(), vrfOf(o), start.mask(),
-        new IpRange(start.address(), end.address()));
+        new IpRange(start.address(), end.address()), false, flag(o, "mark_populated"));
   }
 
   private static Optional<Long> vrfOf(JsonObject o) {

@@ -123,8 +123,19 @@ public record PoolConfig(Map<String, List<PoolRef>> pools, Map<String, String> i
       }
     }
     List<String> selected = keys;
-    List<ConfigProblem> selectedProblems = problems.stream().filter(p -> selected.contains(p.key())).toList();
+    List<ConfigProblem> selectedProblems =
+        problems.stream().filter(p -> selected.contains(p.key()) || ignoredFor(p.key(), namespace)).toList();
     return new Selection(keys, entries, selectedProblems);
+  }
+
+  /** Whether kube-vip would apply this key, which NetBox mode ignores, to a Service of the namespace. */
+  private static boolean ignoredFor(String key, String namespace) {
+    for (String prefix : List.of("cidr-", "range-", "allow-share-")) {
+      if (key.equals(prefix + namespace) || key.equals(prefix + GLOBAL)) {
+        return true;
+      }
+    }
+    return key.equals("search-order") || key.equals("skip-end-ips-in-cidr");
   }
 
   /** Every usable entry of every key, for finding the pool a static address lies in. */

@@ -16,6 +16,7 @@ import dev.lbipam.ipam.spi.Holding;
 import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.IpamException;
 import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.PoolStats;
 import dev.lbipam.ipam.spi.PortKey;
 import dev.lbipam.ipam.spi.RejectReason;
 import dev.lbipam.ipam.spi.net.IpAddress;
@@ -560,6 +561,35 @@ class NetBoxBackendIT {
           .satisfies(e -> assertThat(e.getMessage()).doesNotContain(token));
       assertThatThrownBy(() -> backend(fresh, cluster(), Map.of(), "nbt_wrong.key"))
           .isInstanceOf(IpamException.class).hasMessageContaining("403").hasMessageContaining("netbox-token");
+    }
+  }
+
+  @Test
+  void maintenanceCountsEachPoolsRecordsForThePoolMetricsAndKeepsTheLastCountsDuringAnOutage() {
+    String area = area();
+    netbox.createPrefix(area + "0.0/28");
+    netbox.createRange(area + "1.10/24", area + "1.19/24", null, false);
+    String cluster = cluster();
+    NetBoxBackend backend = backend(netbox, cluster, Map.of(), NetBoxStandIn.LEGACY_TOKEN);
+    backend.configure(Optional.of(Map.of("netbox-prefix-global", area + "0.0/28", "netbox-range-ns",
+        area + "1.10-" + area + "1.19")));
+    assertThat(backend.poolStats()).as("nothing counted before the first round").isEmpty();
+    for (int i = 0; i < 3; i++) {
+      allocated(backend.allocate(single(owner(cluster, "other", "s" + i), IpFamily.IPV4)));
+    }
+    allocated(backend.allocate(single(owner(cluster, "ns", "r"), IpFamily.IPV4)));
+    netbox.createAddress(area + "0.9/28", null, "someone else's");
+    backend.maintain();
+    assertThat(backend.poolStats()).containsExactly(
+        new PoolStats("netbox-prefix-global", IpFamily.IPV4, java.math.BigInteger.valueOf(14), 4),
+        new PoolStats("netbox-range-ns", IpFamily.IPV4, java.math.BigInteger.TEN, 1));
+
+    netbox.stopListening();
+    try {
+      backend.maintain();
+      assertThat(backend.poolStats()).as("the last counts stay").hasSize(2);
+    } finally {
+      netbox.startListening();
     }
   }
 

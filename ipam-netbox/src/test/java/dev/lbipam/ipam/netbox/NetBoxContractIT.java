@@ -227,6 +227,50 @@ class NetBoxContractIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("targets")
+  void poolUsageCountsTheRecordsInsideAPrefixOrRangeOfItsOwnVrfOnly(NetBoxTarget target) {
+    try (target) {
+      String cluster = cluster();
+      NetBoxClient client = readyClient(target, cluster);
+      NetBoxSettings settings = target.settings(cluster);
+      long otherVrf = target.vrf();
+      String cidr = target.freshPrefix(false, 28, false).getValue();
+      NetBoxPool prefix = prefixPool(client, cidr);
+      assertThat(prefix.allAddresses()).isFalse();
+      assertThat(prefix.allocatableSize()).isEqualTo(java.math.BigInteger.valueOf(14));
+      assertThat(client.countAddresses(prefix)).isZero();
+      for (int i = 0; i < 3; i++) {
+        allocated(client.allocate(prefix, element(settings, claim(cluster, "u" + i, IpFamily.IPV4))));
+      }
+      assertThat(client.countAddresses(prefix)).isEqualTo(3);
+
+      // .8-.12 is no CIDR: it is asked for as 198.x.y.8/30 and .12/32.
+      long rangeId = target.range(at(cidr, 8) + "/28", at(cidr, 12) + "/28", false);
+      NetBoxPool range = client.getPool(PoolRef.Kind.RANGE, rangeId).orElseThrow();
+      assertThat(range.markedPopulated()).isFalse();
+      assertThat(client.countAddresses(range)).isZero();
+      assertThat(allocated(client.allocate(range, element(settings, claim(cluster, "r", IpFamily.IPV4))))).isEqualTo(at(cidr, 8));
+      Map<String, Object> foreign = new java.util.HashMap<>();
+      foreign.put("address", at(cidr, 12) + "/28");
+      assertThat(target.raw("POST", "/api/ipam/ip-addresses/", foreign).status()).isEqualTo(201);
+      Map<String, Object> inOtherVrf = new java.util.HashMap<>();
+      inOtherVrf.put("address", at(cidr, 10) + "/28");
+      inOtherVrf.put("vrf", otherVrf);
+      assertThat(target.raw("POST", "/api/ipam/ip-addresses/", inOtherVrf).status()).isEqualTo(201);
+      assertThat(client.countAddresses(range)).as("ours and a foreign record at the range's last address").isEqualTo(2);
+      assertThat(client.countAddresses(prefix)).as("the other VRF's record is not counted").isEqualTo(5);
+
+      String poolCidr = target.freshPrefix(false, 29, true).getValue();
+      NetBoxPool pool = prefixPool(client, poolCidr);
+      assertThat(pool.allAddresses()).isTrue();
+      assertThat(pool.allocatableSize()).isEqualTo(java.math.BigInteger.valueOf(8));
+      NetBoxPool populated = client.getPool(PoolRef.Kind.RANGE,
+          target.range(at(cidr, 13) + "/28", at(cidr, 14) + "/28", true)).orElseThrow();
+      assertThat(populated.markedPopulated()).isTrue();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("targets")
   void aSecondRecordForOneClaimIsRefusedWith400SoARetriedPostCannotAllocateTwice(NetBoxTarget target) {
     try (target) {
       String cluster = cluster();

@@ -186,6 +186,19 @@ final class NetBoxTarget implements AutoCloseable {
     return prefix.toString();
   }
 
+  /** A new VRF with a random name; returns its id. Make it before the prefixes that hold its addresses. */
+  long vrf() {
+    Map<String, Object> body = new HashMap<>();
+    body.put("name", "lbipam-contract-" + Long.toHexString(RANDOM.nextLong()));
+    Raw created = raw("POST", "/api/ipam/vrfs/", body);
+    if (created.status() != 201) {
+      throw new IllegalStateException("VRF not created: " + created.status() + " " + created.json());
+    }
+    long id = created.json().getAsJsonObject().get("id").getAsLong();
+    cleanup.add(0, "/api/ipam/vrfs/" + id + "/");
+    return id;
+  }
+
   /** A range (start/end with mask) in a fresh /24-sized area; returns its id. */
   long range(String start, String end, boolean markPopulated) {
     Map<String, Object> body = new HashMap<>();

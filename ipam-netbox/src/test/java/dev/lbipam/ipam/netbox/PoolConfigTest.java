@@ -60,7 +60,8 @@ class PoolConfigTest {
         .satisfies(p -> assertThat(p.problem()).contains("10.0.0.0/33"));
     assertThat(config.problems()).filteredOn(p -> p.key().equals("cidr-global")).singleElement()
         .satisfies(p -> assertThat(p.problem()).contains("ignored by the netbox backend"));
-    assertThat(config.select("bad").problems()).hasSize(1);
+    assertThat(config.select("bad").problems()).as("its own key's, and the cidr- key kube-vip would use")
+        .extracting(p -> p.key()).containsExactlyInAnyOrder("netbox-prefix-bad", "cidr-global");
     assertThat(config.select("bad").entries()).hasSize(1);
   }
 
@@ -78,6 +79,10 @@ class PoolConfigTest {
     assertThat(config.problems()).filteredOn(p -> p.key().equals("search-order")).singleElement()
         .satisfies(p -> assertThat(p.value()).isEqualTo("desc"));
     assertThat(config.select("team").entries()).hasSize(1);
+    assertThat(config.select("team").problems()).as("what kube-vip would apply to team, so its Services are warned")
+        .extracting(p -> p.key()).containsExactlyInAnyOrder("allow-share-team", "search-order", "skip-end-ips-in-cidr");
+    assertThat(config.select("other").problems()).extracting(p -> p.key())
+        .containsExactlyInAnyOrder("search-order", "skip-end-ips-in-cidr");
   }
 
   @Test
