@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks (docs/benchmarks.md): JMH for the ConfigMap allocator, the end-to-end run of the
 # controller against a real kube-apiserver + etcd with N LoadBalancer Services (default 1000),
-# Redis claims per second, and NetBox allocation latency against the stand-in.
+# Redis claims per second, and NetBox allocation latency against the stand-in and against the real
+# NetBox of dev/netbox/build.sh.
 #
 #   dev/bench.sh [N]
 #
-# Output goes to the console and to target/bench-{jmh.txt,jmh.json,e2e.txt,redis.txt,netbox.txt}.
+# Output goes to the console and to target/bench-{jmh.txt,jmh.json,e2e.txt,redis.txt,netbox.txt,netbox-real.txt}.
 # Environment:
-#   BENCH=all|jmh|e2e|redis|netbox   what to run (default all)
+#   BENCH=all|jmh|e2e|redis|netbox|netbox-real   what to run (default all)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
 #                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.
 # Needs the kube-apiserver and etcd binaries (dev/kube-bins/build.sh). Run it on an otherwise idle
@@ -63,4 +64,12 @@ if [ "$BENCH" = all ] || [ "$BENCH" = netbox ]; then
   mvn -q -pl ipam-netbox exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
     "-Dexec.args=-classpath %classpath dev.lbipam.ipam.netbox.NetBoxBenchmark 2000 500" \
     2>&1 | tee -a target/bench-netbox.txt
+fi
+
+if [ "$BENCH" = all ] || [ "$BENCH" = netbox-real ]; then
+  # The same against real NetBox (gunicorn, PostgreSQL), started from dev/netbox/build.sh's cache.
+  header | tee target/bench-netbox-real.txt
+  NETBOX=built mvn -q -pl ipam-netbox exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+    "-Dexec.args=-classpath %classpath dev.lbipam.ipam.netbox.NetBoxBenchmark ${NETBOX_REAL_N:-500} ${NETBOX_REAL_WARMUP:-100}" \
+    2>&1 | tee -a target/bench-netbox-real.txt
 fi

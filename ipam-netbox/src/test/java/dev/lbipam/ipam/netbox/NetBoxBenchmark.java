@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Arguments: measured allocations per variant (default 2000), warm-up allocations (default 500).
- * Against a real NetBox: set NETBOX_URL and NETBOX_TOKEN and NETBOX_BENCH_PREFIX (a free prefix
+ * Against the NetBox dev/netbox/build.sh makes: NETBOX=built. Against another real NetBox: set NETBOX_URL and NETBOX_TOKEN and NETBOX_BENCH_PREFIX (a free prefix
  * the benchmark may create and fill, e.g. 198.18.0.0/19, which holds the 5,500 records the default run makes); it deletes what it created.
  */
 public final class NetBoxBenchmark {
@@ -53,23 +53,33 @@ public final class NetBoxBenchmark {
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.lbipam")).setLevel(Level.WARN);
     int measured = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 500;
-    String realUrl = System.getenv("NETBOX_URL");
+    // NETBOX=built: the NetBox of dev/netbox/build.sh, started here, with lbipam's least-privilege
+    // token for the measured calls (its admin token only makes the prefix).
+    dev.lbipam.testsupport.netbox.RealNetBox built =
+        "built".equals(System.getenv("NETBOX")) ? dev.lbipam.testsupport.netbox.RealNetBox.start() : null;
+    String realUrl = built != null ? built.url() : System.getenv("NETBOX_URL");
     boolean real = realUrl != null && !realUrl.isBlank();
     NetBoxStandIn standIn = real ? null : NetBoxStandIn.start();
     String url = real ? realUrl : standIn.url();
-    String token = real ? System.getenv("NETBOX_TOKEN") : NetBoxStandIn.LEGACY_TOKEN;
+    String token = built != null ? built.lbipamToken() : real ? System.getenv("NETBOX_TOKEN") : NetBoxStandIn.LEGACY_TOKEN;
+    String adminToken = built != null ? built.adminToken() : token;
     String cidr = real ? System.getenv().getOrDefault("NETBOX_BENCH_PREFIX", "198.18.0.0/19") : "10.200.0.0/16";
     try {
-      run(url, token, cidr, standIn, measured, warmup, real);
+      run(url, token, adminToken, cidr, standIn, measured, warmup,
+          built != null ? "real NetBox " + built.version() + " (dev/netbox/build.sh)" : real ? "real NetBox" : "in-process stand-in");
     } finally {
       if (standIn != null) {
         standIn.close();
       }
+      if (built != null) {
+        built.close();
+      }
     }
   }
 
-  private static void run(String url, String token, String cidr, NetBoxStandIn standIn, int measured, int warmup, boolean real)
-      throws Exception {
+  private static void run(String url, String token, String adminToken, String cidr, NetBoxStandIn standIn, int measured,
+      int warmup, String target) throws Exception {
+    boolean real = standIn == null;
     String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 6);
     Map<String, String> options = new HashMap<>();
     options.put("url", url);
@@ -88,7 +98,7 @@ public final class NetBoxBenchmark {
       JsonObject body = new JsonObject();
       body.addProperty("prefix", cidr);
       body.addProperty("description", "lbipam benchmark, safe to delete");
-      prefixId = post(raw, url + "/api/ipam/prefixes/", settings.authorization(), body).get("id").getAsLong();
+      prefixId = post(raw, url + "/api/ipam/prefixes/", NetBoxSettings.authorizationHeader(adminToken), body).get("id").getAsLong();
     }
     backend.configure(Optional.of(Map.of("netbox-prefix-global", cidr)));
     backend.holdings(); // primes the claim cache, as the controller's start-up does
@@ -161,7 +171,7 @@ public final class NetBoxBenchmark {
     }
 
     System.out.printf(Locale.ROOT, "target: %s (%s), prefix %s, %d measured allocations per variant after %d warm-up, interleaved%n",
-        real ? "real NetBox" : "in-process stand-in", url, cidr, measured, warmup);
+        target, url, cidr, measured, warmup);
     System.out.printf(Locale.ROOT, "JVM %s, %d CPUs%n", System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
     System.out.println("| variant | n | mean ms | p50 ms | p90 ms | p99 ms | max ms |");
     System.out.println("|---|---|---|---|---|---|---|");
