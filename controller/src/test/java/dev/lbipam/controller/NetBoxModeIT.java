@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.lbipam.testsupport.KubeApiServer;
 import dev.lbipam.testsupport.KubeApiServerExtension;
 import dev.lbipam.testsupport.netbox.NetBoxStandIn;
+import dev.lbipam.testsupport.netbox.NetBoxUnderTest;
+import dev.lbipam.testsupport.netbox.ProxiedRealNetBox;
 import dev.lbipam.testsupport.netbox.HttpCall;
 import dev.lbipam.testsupport.netbox.NetBoxStandIn.RecordedAddress;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -25,27 +27,29 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * NetBox mode end to end: a real API server, the real controller ({@code --backend=netbox}) as
- * its ServiceAccount, and the NetBox stand-in in this JVM. The token reaches the controller as
- * {@code LBIPAM_SECRET_NETBOX_TOKEN}.
+ * its ServiceAccount, and the NetBox stand-in in this JVM ({@link NetBoxModeOnRealNetBoxIT} runs the
+ * same scenarios on real NetBox). The token reaches the controller as {@code LBIPAM_SECRET_NETBOX_TOKEN}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NetBoxModeIT {
   @RegisterExtension static final KubeApiServerExtension KUBE = new KubeApiServerExtension();
   static final Duration WAIT = Duration.ofSeconds(60);
   static final String CLUSTER = "alpha";
-  static NetBoxStandIn netbox;
+  static NetBoxUnderTest netbox;
   static TestServices kube;
   static ControllerProcess controller;
   private static int runs;
 
   @BeforeAll
-  static void start() throws Exception {
-    netbox = NetBoxStandIn.start();
+  static void start(TestInfo run) throws Exception {
+    boolean real = run.getTestClass().filter(NetBoxModeOnRealNetBoxIT.class::isAssignableFrom).isPresent();
+    netbox = real ? ProxiedRealNetBox.start() : NetBoxStandIn.start();
     KubeApiServer server = KUBE.server();
     Manifests.installRbac(server.adminClient());
     kube = new TestServices(server.adminClient());
@@ -58,7 +62,7 @@ class NetBoxModeIT {
     try {
       if (controller != null) {
         assertThat(controller.stop()).as("exit code after SIGTERM\n%s", controller.log()).isEqualTo(143);
-        assertThat(controller.log()).doesNotContain(NetBoxStandIn.LEGACY_TOKEN);
+        assertThat(controller.log()).doesNotContain(netbox.controllerToken());
       }
     } finally {
       netbox.close();
@@ -76,7 +80,7 @@ class NetBoxModeIT {
         ControllerProcess.start(
             server,
             "netbox-" + clusterId + "-" + runs++,
-            Map.of("LBIPAM_SECRET_NETBOX_TOKEN", NetBoxStandIn.LEGACY_TOKEN),
+            Map.of("LBIPAM_SECRET_NETBOX_TOKEN", netbox.controllerToken()),
             "--backend=netbox",
             "--cluster-id=" + clusterId,
             "--backend-option=url=" + netbox.url(),
@@ -347,7 +351,7 @@ class NetBoxModeIT {
         assertThat(records).hasSize(40);
         assertThat(new HashSet<>(records.stream().map(RecordedAddress::host).toList())).hasSize(40);
         assertThat(records.stream().filter(r -> r.customField("lbipam_cluster").orElse("").equals("bravo"))).hasSize(20);
-        assertThat(bravo.log()).doesNotContain(NetBoxStandIn.LEGACY_TOKEN);
+        assertThat(bravo.log()).doesNotContain(netbox.controllerToken());
       } finally {
         bravo.stop();
       }

@@ -1,13 +1,9 @@
 package dev.lbipam.testsupport.netbox;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -49,13 +45,13 @@ public final class NetBoxFaultProxy implements FaultyNetBox, AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final LoopbackListener listener;
   private final int port;
-  private volatile HttpServer server;
 
   private NetBoxFaultProxy(String upstream) {
     this.upstream = upstream.replaceAll("/+$", "");
-    this.server = bind(0);
-    this.port = server.getAddress().getPort();
+    this.listener = new LoopbackListener("NetBox fault proxy", 0, null, this::handle, executor);
+    this.port = listener.port();
     LOG.info("NetBox fault proxy listening url={} upstream={}", url(), this.upstream);
   }
 
@@ -75,36 +71,13 @@ public final class NetBoxFaultProxy implements FaultyNetBox, AutoCloseable {
   }
 
   @Override
-  public synchronized void stopListening() {
-    if (server != null) {
-      server.stop(0);
-      server = null;
-      LOG.info("NetBox fault proxy stopped listening port={}", port);
-    }
+  public void stopListening() {
+    listener.stop();
   }
 
   @Override
-  public synchronized void startListening() {
-    if (server != null) {
-      return;
-    }
-    UncheckedIOException last = null;
-    for (int attempt = 0; attempt < 50; attempt++) {
-      try {
-        server = bind(port);
-        LOG.info("NetBox fault proxy listening again port={}", port);
-        return;
-      } catch (UncheckedIOException e) {
-        last = e;
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
-    throw last;
+  public void startListening() {
+    listener.start();
   }
 
   @Override
@@ -113,18 +86,6 @@ public final class NetBoxFaultProxy implements FaultyNetBox, AutoCloseable {
     executor.shutdownNow();
     http.connectionPool().evictAll();
     http.dispatcher().executorService().shutdown();
-  }
-
-  private HttpServer bind(int wanted) {
-    try {
-      HttpServer created = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), wanted), 64);
-      created.createContext("/", this::handle);
-      created.setExecutor(executor);
-      created.start();
-      return created;
-    } catch (IOException e) {
-      throw new UncheckedIOException("fault proxy could not listen on 127.0.0.1:" + wanted, e);
-    }
   }
 
   private void handle(HttpExchange exchange) throws IOException {

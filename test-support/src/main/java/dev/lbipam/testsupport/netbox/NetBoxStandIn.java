@@ -8,22 +8,15 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.lbipam.testsupport.netbox.StandInState.Reply;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -72,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * ({@link #stopListening()}), and "succeeds but the reply is lost" ({@link #loseReplies}), which
  * applies the change and then drops the connection without a response. Thread-safe.
  */
-public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
+public final class NetBoxStandIn implements NetBoxUnderTest {
   private static final Logger LOG = LoggerFactory.getLogger(NetBoxStandIn.class);
   /**
    * gunicorn's default keep-alive, NetBox's server: a request that arrives on a connection idle for
@@ -84,14 +77,6 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   /** When each client connection (by remote address) last finished an exchange. */
   private final Map<java.net.InetSocketAddress, Long> lastActive = new java.util.concurrent.ConcurrentHashMap<>();
 
-  static {
-    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle plus the
-    // client's delayed ACK adds ~40 ms to some replies. NetBox's front ends (nginx, gunicorn) set
-    // it. Read once when the JDK's server classes load, so set it before the first server.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-  }
 
   /** A legacy (v1) token every stand-in accepts with all permissions. */
   public static final String LEGACY_TOKEN = "0123456789abcdef0123456789abcdef01234567";
@@ -167,7 +152,7 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   private final SSLContext sslContext;
   private final Path caCertificate;
   private final ExecutorService executor;
-  private volatile HttpServer server;
+  private final LoopbackListener listener;
   private final int port;
 
   private NetBoxStandIn(Builder builder) {
@@ -194,8 +179,8 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.server = bind(builder.port);
-    this.port = server.getAddress().getPort();
+    this.listener = new LoopbackListener("NetBox stand-in", builder.port, sslContext, this::handle, executor);
+    this.port = listener.port();
     LOG.info("NetBox stand-in listening url={}", url());
   }
 
@@ -208,26 +193,6 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
 
   public static Builder builder() {
     return new Builder();
-  }
-
-  private HttpServer bind(int wanted) {
-    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), wanted);
-    try {
-      HttpServer created;
-      if (sslContext != null) {
-        HttpsServer https = HttpsServer.create(address, 64);
-        https.setHttpsConfigurator(new HttpsConfigurator(sslContext));
-        created = https;
-      } else {
-        created = HttpServer.create(address, 64);
-      }
-      created.createContext("/", this::handle);
-      created.setExecutor(executor);
-      created.start();
-      return created;
-    } catch (IOException e) {
-      throw new UncheckedIOException("stand-in could not listen on 127.0.0.1:" + wanted, e);
-    }
   }
 
   /** The base URL, e.g. {@code http://127.0.0.1:41234} (the API is under {@code /api/}). */
@@ -287,6 +252,12 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
     return created(write(() -> state.createPrefix(url(), in)));
   }
 
+  @Override
+  public String controllerToken() {
+    return LEGACY_TOKEN;
+  }
+
+  @Override
   public long createPrefix(String cidr) {
     return createPrefix(cidr, null, false);
   }
@@ -302,6 +273,7 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   }
 
   /** An address someone else recorded (no tag, no custom fields), e.g. {@code 10.0.0.5/24}. */
+  @Override
   public long createAddress(String address, Long vrfId, String description) {
     JsonObject in = new JsonObject();
     in.addProperty("address", address);
@@ -311,6 +283,7 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   }
 
   /** Deletes an address record as a person would in the UI. */
+  @Override
   public boolean deleteAddress(long id) {
     synchronized (state) {
       StandInState.Address a = state.addresses.get(id);
@@ -332,6 +305,7 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   }
 
   /** Every address, ordered by id. */
+  @Override
   public List<RecordedAddress> addresses() {
     synchronized (state) {
       List<RecordedAddress> out = new ArrayList<>();
@@ -395,34 +369,17 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
   }
 
   @Override
-  public synchronized void stopListening() {
-    if (server != null) {
-      server.stop(0);
-      server = null;
-      LOG.info("NetBox stand-in stopped listening port={}", port);
-    }
+  public void stopListening() {
+    listener.stop();
   }
 
   @Override
-  public synchronized void startListening() {
-    if (server == null) {
-      RuntimeException last = null;
-      for (int attempt = 0; attempt < 50; attempt++) {
-        try {
-          server = bind(port);
-          LOG.info("NetBox stand-in listening again port={}", port);
-          return;
-        } catch (UncheckedIOException e) {
-          last = e;
-          sleep(100);
-        }
-      }
-      throw last;
-    }
+  public void startListening() {
+    listener.start();
   }
 
   public boolean listening() {
-    return server != null;
+    return listener.listening();
   }
 
   @Override
@@ -575,14 +532,6 @@ public final class NetBoxStandIn implements FaultyNetBox, AutoCloseable {
       query.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
     }
     return query;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   /** keytool -genkeypair, then -exportcert -rfc: no extra libraries needed. */
