@@ -17,10 +17,6 @@ import java.util.Optional;
 public record NetBoxPool(PoolRef.Kind kind, long id, IpFamily family, Optional<Long> vrfId, int maskLength, IpRange span,
     boolean allAddresses, boolean markedPopulated) {
 
-  public NetBoxPool(PoolRef.Kind kind, long id, IpFamily family, Optional<Long> vrfId, int maskLength, IpRange span) {
-    this(kind, id, family, vrfId, maskLength, span, false, false);
-  }
-
   /**
    * How many addresses NetBox's {@code available-ips} can give out of it when none is used: a
    * prefix that is not a pool keeps its network address (IPv4 below /31) and broadcast address,

@@ -335,7 +335,7 @@ class NetBoxContractIT {
       String cluster = cluster();
       NetBoxClient client = readyClient(target, cluster);
       NetBoxPool ghost = new NetBoxPool(PoolRef.Kind.PREFIX, 987_654_321L, IpFamily.IPV4, Optional.empty(), 24,
-          IpPrefix.parse("198.18.0.0/24").toRange());
+          IpPrefix.parse("198.18.0.0/24").toRange(), false, false);
       assertThat(client.allocate(ghost, element(target.settings(cluster), claim(cluster, "g", IpFamily.IPV4))))
           .isInstanceOf(NetBoxClient.Allocation.PoolMissing.class);
       assertThat(client.getPool(PoolRef.Kind.RANGE, 987_654_321L)).isEmpty();

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
@@ -34,7 +35,7 @@ public final class FaultPlan {
   private final List<HttpCall> calls = new CopyOnWriteArrayList<>();
   private final List<Fault> failures = new CopyOnWriteArrayList<>();
   private final List<Fault> lostReplies = new CopyOnWriteArrayList<>();
-  private final java.util.concurrent.atomic.AtomicLong applied = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong applied = new AtomicLong();
   private volatile Duration latency = Duration.ZERO;
 
   /** Every response is delayed by this much (before the request is handled). */

@@ -46,12 +46,10 @@ public final class NetBoxFaultProxy implements FaultyNetBox, AutoCloseable {
     return t;
   });
   private final LoopbackListener listener;
-  private final int port;
 
   private NetBoxFaultProxy(String upstream) {
     this.upstream = upstream.replaceAll("/+$", "");
     this.listener = new LoopbackListener("NetBox fault proxy", 0, null, this::handle, executor);
-    this.port = listener.port();
     LOG.info("NetBox fault proxy listening url={} upstream={}", url(), this.upstream);
   }
 
@@ -62,7 +60,7 @@ public final class NetBoxFaultProxy implements FaultyNetBox, AutoCloseable {
 
   @Override
   public String url() {
-    return "http://127.0.0.1:" + port;
+    return "http://127.0.0.1:" + listener.port();
   }
 
   @Override
@@ -132,7 +130,7 @@ public final class NetBoxFaultProxy implements FaultyNetBox, AutoCloseable {
         values.forEach(value -> request.addHeader(name, value));
       }
     });
-    request.header("Host", "127.0.0.1:" + port);
+    request.header("Host", "127.0.0.1:" + listener.port());
     String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
     String method = exchange.getRequestMethod();
     RequestBody requestBody = body.length == 0 && (method.equals("GET") || method.equals("HEAD") || method.equals("DELETE"))

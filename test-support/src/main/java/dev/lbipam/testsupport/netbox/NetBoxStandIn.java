@@ -153,7 +153,6 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
   private final Path caCertificate;
   private final ExecutorService executor;
   private final LoopbackListener listener;
-  private final int port;
 
   private NetBoxStandIn(Builder builder) {
     this.state = new StandInState(builder.version,
@@ -180,7 +179,6 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
               return t;
             });
     this.listener = new LoopbackListener("NetBox stand-in", builder.port, sslContext, this::handle, executor);
-    this.port = listener.port();
     LOG.info("NetBox stand-in listening url={}", url());
   }
 
@@ -198,11 +196,11 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
   /** The base URL, e.g. {@code http://127.0.0.1:41234} (the API is under {@code /api/}). */
   @Override
   public String url() {
-    return (sslContext != null ? "https" : "http") + "://127.0.0.1:" + port;
+    return (sslContext != null ? "https" : "http") + "://127.0.0.1:" + listener.port();
   }
 
   public int port() {
-    return port;
+    return listener.port();
   }
 
   /** The PEM file of the self-signed certificate when built with {@link Builder#tls}. */
