@@ -45,10 +45,11 @@ final class ControllerLoop {
         in.metrics(), in.waiting());
     startup = new StartupIndex(poolConfig, holdings, in.backend(), live, claims, in.services(), in.scope());
     maintenance = new Maintenance(startup, in.backend(), holdings, live, claims, in.waiting(), gate, in.metrics());
+    OwnWrites writes = new OwnWrites(in.writer());
     ServiceActions actions =
-        new ServiceActions(in.backend(), holdings, owners, claims, in.waiting(), in.writer(), in.events(), in.metrics());
+        new ServiceActions(in.backend(), holdings, owners, claims, in.waiting(), writes, in.events(), in.metrics());
     services =
         new ServiceReconciler(in.services(), in.scope(), owners, actions, new Allocation(actions, in.fence(), gate, poolConfig),
-            in.waiting(), in.events(), in.metrics(), in.fence());
+            in.waiting(), writes, in.events(), in.metrics(), in.fence());
   }
 }

@@ -34,6 +34,7 @@ public final class Metrics {
   final Gauge leader;
   final Counter claimConflicts;
   final Counter claimsReleased;
+  final Counter cacheBehind;
   final Gauge claims;
   final Gauge configProblems;
 
@@ -76,6 +77,10 @@ public final class Metrics {
     claimsReleased =
         Counter.build("lbipam_claims_released_total", "Address claims (IPAddress objects) released, by reason.")
             .labelNames("reason")
+            .register(registry);
+    cacheBehind =
+        Counter.build("lbipam_reconciles_deferred_total",
+                "Reconciles put off because the Service cache did not show this controller's last write yet.")
             .register(registry);
     claims = Gauge.build("lbipam_claims", "Address claims (IPAddress objects) of this controller known.").register(registry);
     configProblems =

@@ -23,7 +23,7 @@ record ServiceActions(
     Owners owners,
     ClaimKeeper claims,
     WaitingServices waiting,
-    ServiceWriter writer,
+    OwnWrites writer,
     Events events,
     Metrics metrics) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceActions.class);
@@ -74,6 +74,7 @@ record ServiceActions(
   /** The Service is gone from the cache: its addresses and claims are free. */
   void gone(String key) throws ApiException {
     waiting.remove(key);
+    writer.forget(key);
     events.forget(key);
     Optional<OwnerRef> owner = owners.forget(key);
     if (owner.isPresent()) {

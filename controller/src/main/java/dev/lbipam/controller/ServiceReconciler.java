@@ -29,10 +29,13 @@ record ServiceReconciler(
     ServiceActions actions,
     Allocation allocation,
     WaitingServices waiting,
+    OwnWrites writes,
     Events events,
     Metrics metrics,
     LeaseFence fence) implements Reconciler {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceReconciler.class);
+  /** A safety net only: the watch event of our write queues the Service again anyway. */
+  static final Duration CACHE_BEHIND_RETRY = Duration.ofSeconds(1);
 
   @Override
   public Result reconcile(Request request) {
@@ -46,7 +49,13 @@ record ServiceReconciler(
         actions.gone(key);
         return new Result(false);
       }
-      return reconcile(ServiceSnapshot.of(cached));
+      ServiceSnapshot service = ServiceSnapshot.of(cached);
+      if (writes.cacheBehind(service)) {
+        LOG.debug("cache does not show our last write yet; waiting for the watch resourceVersion={}", service.resourceVersion());
+        metrics.cacheBehind.inc();
+        return new Result(true, CACHE_BEHIND_RETRY);
+      }
+      return reconcile(service);
     } catch (IpamException e) {
       LOG.warn("backend failure retryable=true error=\"{}\"", e.getMessage());
       metrics.failed(RejectReason.BACKEND_UNAVAILABLE);

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import io.kubernetes.client.extended.controller.reconciler.Result;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -181,5 +183,32 @@ class ControllerLoopTest {
     situation.steps().accept(loop);
     loop.settle();
     situation.expect().accept(loop);
+  }
+
+  /**
+   * The key comes round again before the watch delivered our patch (a dirty re-queue, a retry of
+   * the waiting Services): the cache still shows the Service without its address. That is not a
+   * user removing the address, and nothing may be released while the API server shows it.
+   */
+  @Test
+  void aReconcileOnACacheThatLagsBehindOurPatchReleasesNothing() {
+    LoopHarness loop = new LoopHarness(POOL);
+    loop.watchLags = true;
+    loop.apply(lb("a"));
+    loop.reconcile(NS, "a");
+    assertThat(loop.server(NS, "a").map(s -> s.getMetadata().getAnnotations().get(KubeVipNames.ADDRESSES_ANNOTATION)))
+        .contains("10.0.0.1");
+    assertThat(loop.annotation(NS, "a")).as("the cache lags").isEmpty();
+
+    Result again = loop.reconcile(NS, "a");
+
+    assertThat(loop.backend.releases).as("releases while the API server shows 10.0.0.1 on web/a").isEmpty();
+    assertThat(again.isRequeue()).isTrue();
+    loop.deliverWatch();
+    loop.watchLags = false;
+    loop.apply(lb("b"));
+    loop.settle();
+    assertThat(shown(loop, "a", "b")).containsExactly("10.0.0.1", "10.0.0.2");
+    assertThat(loop.backend.releases).isEmpty();
   }
 }

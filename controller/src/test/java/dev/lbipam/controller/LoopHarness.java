@@ -64,6 +64,9 @@ final class LoopHarness {
   private final AtomicInteger resourceVersion = new AtomicInteger(100);
   private final AtomicInteger uids = new AtomicInteger();
   private int conflictsToInject;
+  /** While set, the controller's own writes reach the cache only on {@link #deliverWatch()}. */
+  boolean watchLags;
+  private final List<V1Service> undelivered = new ArrayList<>();
 
   LoopHarness(Map<String, String> pools, ServiceDecider.Scope scope) {
     backend = new SwitchableBackend(
@@ -124,6 +127,13 @@ final class LoopHarness {
     if (notify) {
       loop.poolConfig.reconcile(new Request(POOL_NAMESPACE, POOL_NAME));
     }
+  }
+
+  /** The watch events of the controller's writes held back so far: now they reach the cache. */
+  void deliverWatch() {
+    List<V1Service> pending = List.copyOf(undelivered);
+    undelivered.clear();
+    pending.forEach(this::store);
   }
 
   /** The next {@code count} patches fail with 409, as when the Service changed meanwhile. */
@@ -201,34 +211,51 @@ final class LoopHarness {
     queue.add(new Request(service.getMetadata().getNamespace(), service.getMetadata().getName()));
   }
 
+  /** What the API server holds: the cache, plus the writes whose watch events are held back. */
+  Optional<V1Service> server(String namespace, String name) {
+    String key = namespace + "/" + name;
+    for (int i = undelivered.size() - 1; i >= 0; i--) {
+      V1ObjectMeta meta = undelivered.get(i).getMetadata();
+      if ((meta.getNamespace() + "/" + meta.getName()).equals(key)) {
+        return Optional.of(undelivered.get(i));
+      }
+    }
+    return get(namespace, name);
+  }
+
   /** The API server's side of a merge patch: precondition, merge, new resourceVersion, watch event. */
-  private boolean write(ServiceSnapshot snapshot, String mergePatch) {
+  private ServiceWriter.Written write(ServiceSnapshot snapshot, String mergePatch) {
     patches.add(snapshot.key() + " " + mergePatch);
     if (conflictsToInject > 0) {
       conflictsToInject--;
-      return false;
+      return new ServiceWriter.Written.Conflict();
     }
-    Optional<V1Service> current = get(snapshot.namespace(), snapshot.name());
+    Optional<V1Service> current = server(snapshot.namespace(), snapshot.name());
     if (current.isEmpty()) {
-      return true;
+      return new ServiceWriter.Written.Gone();
     }
     JsonObject patch = JsonParser.parseString(mergePatch).getAsJsonObject();
     JsonElement precondition = patch.has("metadata") ? patch.getAsJsonObject("metadata").get("resourceVersion") : null;
     if (precondition != null && !precondition.getAsString().equals(current.get().getMetadata().getResourceVersion())) {
-      return false;
+      return new ServiceWriter.Written.Conflict();
     }
     JSON json = new JSON();
     JsonElement merged = merge(JsonParser.parseString(json.serialize(current.get())), patch);
     V1Service updated = json.deserialize(merged.toString(), V1Service.class);
     updated.getMetadata().resourceVersion(Integer.toString(resourceVersion.incrementAndGet()));
+    String version = updated.getMetadata().getResourceVersion();
     if (updated.getMetadata().getDeletionTimestamp() != null
         && (updated.getMetadata().getFinalizers() == null || updated.getMetadata().getFinalizers().isEmpty())) {
       serviceCache.delete(updated);
       queue.add(new Request(snapshot.namespace(), snapshot.name()));
-      return true;
+      return new ServiceWriter.Written.Patched(version);
     }
-    store(updated);
-    return true;
+    if (watchLags) {
+      undelivered.add(updated);
+    } else {
+      store(updated);
+    }
+    return new ServiceWriter.Written.Patched(version);
   }
 
   /** RFC 7386 JSON merge patch. */
@@ -276,6 +303,8 @@ final class LoopHarness {
   static final class SwitchableBackend implements IpamBackend {
     private final IpamBackend real;
     volatile boolean down;
+    /** Every release asked of the backend, by owner key. */
+    final List<String> releases = new ArrayList<>();
 
     SwitchableBackend(IpamBackend real) {
       this.real = real;
@@ -300,6 +329,7 @@ final class LoopHarness {
 
     @Override
     public void release(OwnerRef owner) {
+      releases.add(owner.key());
       real.release(owner);
     }
 
