@@ -37,6 +37,24 @@ public record ClaimKeys(String prefix, String space) {
     return base() + "owner:" + ownerId(owner);
   }
 
+  /** The change log's sequence number: how many claims were made or freed in this space. */
+  public String version() {
+    return base() + "version";
+  }
+
+  /**
+   * Sorted set (all scores 0) of the last changes, ordered by ZRANGEBYLEX: {@code
+   * <16 hex digits of the sequence number>:<1 claimed | 0 freed>:<member>}.
+   */
+  public String changes() {
+    return base() + "changes";
+  }
+
+  /** Hash: sequence number -> its entry in {@link #changes}, so that the oldest can be trimmed. */
+  public String changeIndex() {
+    return base() + "changes:index";
+  }
+
   /** A value that changes whenever the data set is lost; see {@code RedisBackend#needsRestore}. */
   public String epoch() {
     return base() + "epoch";

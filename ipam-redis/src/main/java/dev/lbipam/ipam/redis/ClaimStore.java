@@ -72,6 +72,20 @@ public final class ClaimStore implements AutoCloseable {
     }
   }
 
+  /** One entry of the change log: the address was claimed ({@code claimed}) or freed. */
+  public record Change(long sequence, IpAddress address, boolean claimed) {}
+
+  /**
+   * What {@link #prepare} read: the owner's claims, and the changes after the caller's sequence
+   * number, in order. {@code complete} is false when the log no longer reaches back that far (or
+   * belongs to another data set): then the claims must be read afresh.
+   */
+  public record Prepared(String epoch, long version, List<Change> changes, List<IpAddress> ownerClaims) {
+    public boolean reachesBackTo(long sequence, String knownEpoch) {
+      return epoch.equals(knownEpoch) && sequence <= version && sequence >= version - CHANGES_KEPT;
+    }
+  }
+
   /** One claim of this cluster: the address and its owners with the time each claimed it. */
   public record ClusterClaim(IpAddress address, Map<String, Long> owners) {}
 
@@ -81,11 +95,35 @@ public final class ClaimStore implements AutoCloseable {
         + "local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''\n";
   }
 
-  // KEYS: used zset, claim hash, cluster set, owner set, epoch. ARGV: hex, cluster, owner id, now,
-  // member, expected epoch, expected replication id, '1' when a Service shows the address (a taken
-  // claim then records the contest) or '0' for a mere allocation attempt.
+  /** How many changes the log keeps; a reader further behind reads the claims afresh. */
+  public static final long CHANGES_KEPT = 20_000;
+
+  // Appends one change (a member claimed or freed) to the log and trims the oldest entry.
+  private static String logChange() {
+    return """
+        local function logChange(versionKey, logKey, indexKey, member, state)
+          local seq = tonumber(redis.call('GET', versionKey) or '0') + 1
+          local seqText = string.format('%d', seq)
+          redis.call('SET', versionKey, seqText)
+          local entry = string.format('%016x', seq) .. ':' .. state .. ':' .. member
+          redis.call('ZADD', logKey, 0, entry)
+          redis.call('HSET', indexKey, seqText, entry)
+          local old = string.format('%d', seq - KEPT)
+          local gone = redis.call('HGET', indexKey, old)
+          if gone then
+            redis.call('ZREM', logKey, gone)
+            redis.call('HDEL', indexKey, old)
+          end
+        end
+        """.replace("KEPT", Long.toString(CHANGES_KEPT));
+  }
+
+  // KEYS: used zset, claim hash, cluster set, owner set, epoch, version, changes, change index.
+  // ARGV: hex, cluster, owner id, now, member, expected epoch, expected replication id, '1' when a
+  // Service shows the address (a taken claim then records the contest) or '0' for a mere
+  // allocation attempt.
   static final String CLAIM =
-      readGeneration("KEYS[5]")
+      logChange() + readGeneration("KEYS[5]")
           + """
       if epoch ~= ARGV[6] or replid ~= ARGV[7] then
         return {'generation', epoch, replid}
@@ -102,6 +140,7 @@ public final class ClaimStore implements AutoCloseable {
         redis.call('ZADD', KEYS[1], 0, ARGV[1])
         redis.call('HSET', KEYS[2], 'cluster', ARGV[2], 'first', ARGV[3], 'since', ARGV[4])
         redis.call('SADD', KEYS[3], ARGV[5])
+        logChange(KEYS[6], KEYS[7], KEYS[8], ARGV[5], '1')
         result = 'claimed'
       end
       if redis.call('HEXISTS', KEYS[2], 'o:' .. ARGV[3]) == 0 then
@@ -111,12 +150,13 @@ public final class ClaimStore implements AutoCloseable {
       return {result, redis.call('HGET', KEYS[2], 'contested') or ''}
       """;
 
-  // KEYS as CLAIM's first four. ARGV: hex, cluster, owner id, now, member, key base. Removes one
+  // KEYS as CLAIM's first four, then version, changes, change index. ARGV: hex, cluster, owner id,
+  // now, member, key base. Removes one
   // owner. When the last owner of the holding cluster goes while another cluster's Service shows the
   // same address (a clash), the claim passes to that Service instead of being freed: the survivor of
   // a clash is never left without a claim. The new holder's set keys share this hash tag.
   static final String RELEASE =
-      """
+      logChange() + """
       redis.call('SREM', KEYS[4], ARGV[5])
       if redis.call('HGET', KEYS[2], 'contested') == ARGV[3] then
         redis.call('HDEL', KEYS[2], 'contested', 'contested-cluster')
@@ -138,11 +178,25 @@ public final class ClaimStore implements AutoCloseable {
         redis.call('HSET', KEYS[2], 'cluster', heirCluster, 'first', heir, 'since', ARGV[4], 'o:' .. heir, ARGV[4])
         redis.call('SADD', ARGV[6] .. 'cluster:' .. heirCluster, ARGV[5])
         redis.call('SADD', ARGV[6] .. 'owner:' .. heir, ARGV[5])
+        logChange(KEYS[5], KEYS[6], KEYS[7], ARGV[5], '1')
         return 3
       end
       redis.call('DEL', KEYS[2])
       redis.call('ZREM', KEYS[1], ARGV[1])
+      logChange(KEYS[5], KEYS[6], KEYS[7], ARGV[5], '0')
       return 2
+      """;
+
+  // KEYS: version, changes, epoch, owner set. ARGV: the last sequence number the caller applied,
+  // how many entries at most. One round trip before a decision: the owner's claims (a crash between
+  // claim and write) and what changed since.
+  static final String PREPARE =
+      """
+      local version = tonumber(redis.call('GET', KEYS[1]) or '0')
+      local epoch = redis.call('GET', KEYS[3]) or ''
+      local from = '[' .. string.format('%016x', tonumber(ARGV[1]) + 1)
+      local entries = redis.call('ZRANGEBYLEX', KEYS[2], from, '+', 'LIMIT', 0, tonumber(ARGV[2]))
+      return {epoch, string.format('%d', version), entries, redis.call('SMEMBERS', KEYS[4])}
       """;
 
   // KEYS: epoch. ARGV: a proposal for a new epoch.
@@ -186,6 +240,7 @@ public final class ClaimStore implements AutoCloseable {
   public ClaimResult claim(IpAddress address, OwnerRef owner, Generation known, boolean shown) {
     List<String> keys = new ArrayList<>(scriptKeys(address, owner));
     keys.add(this.keys.epoch());
+    keys.addAll(changeKeys());
     List<String> args = new ArrayList<>(scriptArgs(address, owner));
     args.add(known.epoch());
     args.add(known.replicationId());
@@ -209,7 +264,29 @@ public final class ClaimStore implements AutoCloseable {
   public void release(IpAddress address, OwnerRef owner) {
     List<String> args = new ArrayList<>(scriptArgs(address, owner));
     args.add(keys.base());
-    call("release", () -> jedis.eval(RELEASE, scriptKeys(address, owner), args));
+    List<String> scriptKeys = new ArrayList<>(scriptKeys(address, owner));
+    scriptKeys.addAll(changeKeys());
+    call("release", () -> jedis.eval(RELEASE, scriptKeys, args));
+  }
+
+  /**
+   * The owner's claims and at most {@code limit} changes after sequence number {@code after}, in
+   * one round trip; O(log n + limit).
+   */
+  public Prepared prepare(OwnerRef owner, long after, int limit) {
+    List<String> keys = List.of(this.keys.version(), this.keys.changes(), this.keys.epoch(), this.keys.owner(owner));
+    List<?> reply = (List<?>) call("prepare",
+        () -> jedis.eval(PREPARE, keys, List.of(Long.toString(after), Integer.toString(limit))));
+    List<Change> changes = new ArrayList<>();
+    for (Object entry : (List<?>) reply.get(2)) {
+      String text = String.valueOf(entry);
+      int first = text.indexOf(':');
+      changes.add(new Change(Long.parseLong(text.substring(0, first), 16), ClaimKeys.fromMember(text.substring(first + 3)),
+          text.charAt(first + 1) == '1'));
+    }
+    List<IpAddress> ownerClaims = ((List<?>) reply.get(3)).stream().map(m -> ClaimKeys.fromMember(String.valueOf(m)))
+        .sorted().toList();
+    return new Prepared(String.valueOf(reply.get(0)), Long.parseLong(String.valueOf(reply.get(1))), changes, ownerClaims);
   }
 
   /** Claimed addresses of every cluster inside the range; O(log n + k) for k claims in it. */
@@ -317,6 +394,10 @@ public final class ClaimStore implements AutoCloseable {
 
   private List<String> scriptKeys(IpAddress address, OwnerRef owner) {
     return List.of(keys.used(address.family()), keys.claim(address), keys.cluster(clusterId), keys.owner(owner));
+  }
+
+  private List<String> changeKeys() {
+    return List.of(keys.version(), keys.changes(), keys.changeIndex());
   }
 
   private List<String> scriptArgs(IpAddress address, OwnerRef owner) {

@@ -71,6 +71,12 @@ public final class RedisBackend implements IpamBackend {
   private long quarantineUntil;
   private volatile String lastError = "";
   private final Set<IpAddress> reportedClashes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The last change-log entry applied to the mirror, and the data set that log belongs to. */
+  private long applied;
+  private String appliedEpoch;
+  /** Pool blocks whose claims were read whole; the change log keeps them current from then on. */
+  private final Set<IpRange> loadedBlocks = new HashSet<>();
+  private static final int CATCH_UP_BATCH = 2_000;
 
   /**
    * @param quarantineMillis how long to wait after re-asserting this cluster's claims on a Redis
@@ -208,7 +214,10 @@ public final class RedisBackend implements IpamBackend {
     }
     List<IpAddress> claimed = new ArrayList<>();
     try {
-      List<IpAddress> earlier = store.claimsOf(owner);
+      // Exact lowest-free across clusters: bring the mirror of the pool's claims up to date from
+      // Redis's change log (O(changes since the last decision), never O(claims in the pool)); see
+      // docs/adr/0007-redis-claims.md.
+      List<IpAddress> earlier = catchUp(owner).ownerClaims();
       if (!earlier.isEmpty()) {
         // Claimed before a crash, never written to the Service: the same owner gets them back.
         synchronized (this) {
@@ -218,9 +227,6 @@ public final class RedisBackend implements IpamBackend {
           return pools.decide(request);
         }
       }
-      // Exact lowest-free across clusters: mirror the pool's claims first. O(claims in the pool),
-      // never O(pool size); see docs/adr/0007-redis-claims.md.
-      mirror(owner.namespace(), true, store::claimedWithin);
       for (int attempt = 0; attempt < MAX_RACES; attempt++) {
         AllocationOutcome outcome;
         synchronized (this) {
@@ -513,28 +519,98 @@ public final class RedisBackend implements IpamBackend {
   private void mirror(String namespace, boolean wholeBlocks, Function<IpRange, List<IpAddress>> read) {
     List<IpRange> blocks;
     synchronized (this) {
-      if (!(pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found)) {
-        return;
-      }
-      blocks = found.pool().blocks();
+      blocks = blocksOf(namespace);
     }
     for (IpRange block : blocks) {
       List<IpAddress> claimed = read.apply(block);
       synchronized (this) {
-        if (wholeBlocks) {
-          Set<IpAddress> inRedis = new HashSet<>(claimed);
-          for (IpAddress address : List.copyOf(foreign.keySet())) {
-            if (block.contains(address) && !inRedis.contains(address)) {
-              dropForeign(address);
-            }
-          }
-        }
-        for (IpAddress address : claimed) {
-          if (book.isFree(address)) {
-            markForeign(address, "redis");
-          }
+        applyClaims(block, claimed, wholeBlocks);
+      }
+    }
+  }
+
+  private List<IpRange> blocksOf(String namespace) {
+    return pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found ? found.pool().blocks() : List.of();
+  }
+
+  private void applyClaims(IpRange block, List<IpAddress> claimed, boolean wholeBlock) {
+    if (wholeBlock) {
+      Set<IpAddress> inRedis = new HashSet<>(claimed);
+      for (IpAddress address : List.copyOf(foreign.keySet())) {
+        if (block.contains(address) && !inRedis.contains(address)) {
+          dropForeign(address);
         }
       }
+    }
+    for (IpAddress address : claimed) {
+      if (book.isFree(address)) {
+        markForeign(address, "redis");
+      }
+    }
+  }
+
+  /**
+   * Brings the mirror of the namespace's pool blocks up to date, and returns what Redis holds for
+   * the owner. One round trip reads the change log after the last entry applied; a block not read
+   * yet is read whole first (then the log is replayed from before that read, which is harmless:
+   * entries are applied in order and each sets an address's state). A log that no longer reaches
+   * back that far, or belongs to a data set that was lost, means every block is read afresh.
+   */
+  private ClaimStore.Prepared catchUp(OwnerRef owner) {
+    while (true) {
+      long after;
+      synchronized (this) {
+        after = applied;
+      }
+      ClaimStore.Prepared prepared = store.prepare(owner, after, CATCH_UP_BATCH);
+      List<IpRange> missing;
+      boolean more = false;
+      synchronized (this) {
+        if (!prepared.reachesBackTo(after, appliedEpoch)) {
+          if (appliedEpoch != null) {
+            LOG.info("redis change log does not reach back to the mirror's position; reading the pools' claims afresh"
+                + " applied={} version={}", after, prepared.version());
+          }
+          loadedBlocks.clear();
+          applied = prepared.version();
+          appliedEpoch = prepared.epoch();
+        } else if (after <= applied) {
+          for (ClaimStore.Change change : prepared.changes()) {
+            if (change.sequence() > applied) {
+              applyChange(change);
+              applied = change.sequence();
+            }
+          }
+          more = prepared.changes().size() == CATCH_UP_BATCH;
+        } else {
+          more = true; // a block read rewound the position meanwhile: read from there
+        }
+        missing = new ArrayList<>(blocksOf(owner.namespace()));
+        missing.removeAll(loadedBlocks);
+      }
+      if (missing.isEmpty() && !more) {
+        return prepared;
+      }
+      for (IpRange block : missing) {
+        List<IpAddress> claimed = store.claimedWithin(block);
+        synchronized (this) {
+          applyClaims(block, claimed, true);
+          loadedBlocks.add(block);
+          applied = Math.min(applied, prepared.version());
+        }
+      }
+    }
+  }
+
+  private void applyChange(ClaimStore.Change change) {
+    IpAddress address = change.address();
+    if (loadedBlocks.stream().noneMatch(b -> b.contains(address))) {
+      return; // read whole when its block is first needed
+    }
+    if (!change.claimed()) {
+      dropForeign(address);
+    } else if (book.isFree(address)) {
+      markForeign(address, "redis");
     }
   }
 

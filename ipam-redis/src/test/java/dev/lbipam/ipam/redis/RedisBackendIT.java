@@ -30,6 +30,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.RedisClient;
 
 /** The Redis backend against a real redis-server (Debian's package). */
 class RedisBackendIT {
@@ -96,6 +98,53 @@ class RedisBackendIT {
         IpAddress.parse("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
         IpAddress.parse("2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
         IpAddress.parse("2001:db8:ffff:ffff:ffff:ffff:ffff:fffd"));
+  }
+
+  /** Another cluster's release reaches this cluster's mirror through the change log. */
+  @Test
+  void anAddressFreedByAnotherClusterComesBackLowestFirst() {
+    IpamBackend one = backend("one", Map.of("cidr-global", "10.2.0.0/24"));
+    IpamBackend two = backend("two", Map.of("cidr-global", "10.2.0.0/24"));
+    OwnerRef a = owner("one", "a");
+    assertThat(addresses(one.allocate(request(a, FamilyPolicy.SINGLE_STACK)))).containsExactly(IpAddress.parse("10.2.0.1"));
+    assertThat(addresses(two.allocate(request(owner("two", "x"), FamilyPolicy.SINGLE_STACK))))
+        .containsExactly(IpAddress.parse("10.2.0.2"));
+    one.release(a);
+    assertThat(addresses(two.allocate(request(owner("two", "y"), FamilyPolicy.SINGLE_STACK))))
+        .as("two learned from the log that 10.2.0.1 is free").containsExactly(IpAddress.parse("10.2.0.1"));
+    assertThat(addresses(one.allocate(request(owner("one", "b"), FamilyPolicy.SINGLE_STACK))))
+        .containsExactly(IpAddress.parse("10.2.0.3"));
+  }
+
+  /**
+   * A cluster whose mirror is further behind than the log reaches (here: more claims elsewhere
+   * than the log keeps) reads the pools afresh, so the release it would otherwise miss is seen.
+   */
+  @Test
+  void aMirrorFurtherBehindThanTheLogReachesReadsThePoolsAfresh() {
+    IpamBackend one = backend("one", Map.of("cidr-global", "10.3.0.0/16"));
+    IpamBackend two = backend("two", Map.of("cidr-global", "10.3.0.0/16"));
+    OwnerRef a = owner("one", "a");
+    assertThat(addresses(one.allocate(request(a, FamilyPolicy.SINGLE_STACK)))).containsExactly(IpAddress.parse("10.3.0.1"));
+    assertThat(addresses(two.allocate(request(owner("two", "x"), FamilyPolicy.SINGLE_STACK))))
+        .containsExactly(IpAddress.parse("10.3.0.2"));
+    one.release(a);
+    RedisClient client = RedisClient.builder()
+        .hostAndPort("127.0.0.1", redis.port())
+        .clientConfig(DefaultJedisClientConfig.builder().user(RedisServer.USER).password(redis.password()).build())
+        .build();
+    try (ClaimStore flood = new ClaimStore(client, new ClaimKeys("lbipam", "default"), "flood", java.time.Clock.systemUTC())) {
+      ClaimStore.Generation generation = flood.generation("unused");
+      for (long i = 0; i < ClaimStore.CHANGES_KEPT + 50; i++) {
+        IpAddress address = IpAddress.of(IpFamily.IPV4, 0x0a038000L + i);
+        assertThat(flood.claim(address, new OwnerRef("flood", "ns", "f" + i, "u" + i), generation, false))
+            .isInstanceOf(ClaimStore.ClaimResult.Claimed.class);
+      }
+    }
+    assertThat(addresses(two.allocate(request(owner("two", "y"), FamilyPolicy.SINGLE_STACK))))
+        .as("the release fell out of the log; two must read the pool again").containsExactly(IpAddress.parse("10.3.0.1"));
+    assertThat(addresses(two.allocate(request(owner("two", "z"), FamilyPolicy.SINGLE_STACK))))
+        .containsExactly(IpAddress.parse("10.3.0.3"));
   }
 
   @Test
