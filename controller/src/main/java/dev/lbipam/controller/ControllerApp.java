@@ -65,6 +65,8 @@ public final class ControllerApp implements AutoCloseable {
   private java.util.concurrent.ScheduledExecutorService maintenance;
   private LeaseFence fence;
   private final AtomicBoolean fencedOff = new AtomicBoolean();
+  private final AtomicBoolean leading = new AtomicBoolean();
+  private ApiClient writeClient;
 
   public ControllerApp(Settings settings, Runnable onFatal) {
     this.settings = settings;
@@ -83,7 +85,7 @@ public final class ControllerApp implements AutoCloseable {
                     + "); stopped writing");
               })
             : LeaseFence.open();
-    ApiClient writeClient = client(Duration.ofSeconds(30));
+    writeClient = client(Duration.ofSeconds(30));
     writeClient.setHttpClient(writeClient.getHttpClient().newBuilder().addNetworkInterceptor(fence.interceptor()).build());
     ApiClient watchClient = client(Duration.ZERO);
     AddressClaims claims = settings.addressClaims() ? new AddressClaims(writeClient) : AddressClaims.disabled();
@@ -113,6 +115,8 @@ public final class ControllerApp implements AutoCloseable {
             V1Service.class,
             V1ServiceList.class,
             Duration.ofMinutes(10).toMillis());
+    // Only what the controller reads is cached: a tenth of the memory per Service (docs/benchmarks.md).
+    serviceInformer.setTransform(object -> object instanceof V1Service service ? ServiceSnapshot.slim(service) : object);
     SharedIndexInformer<V1ConfigMap> configMapInformer =
         factory.sharedIndexInformerFor(
             params ->
@@ -245,8 +249,9 @@ public final class ControllerApp implements AutoCloseable {
     Runnable lead =
         () -> {
           fence.startLeading();
+          leading.set(true);
           metrics.leader.set(1);
-          LOG.info("leading; starting informers and workers");
+          LOG.info("leading; starting workers");
           long every = settings.maintenanceInterval().toMillis();
           maintenance.scheduleWithFixedDelay(loop.maintenance::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           manager.run();
@@ -254,6 +259,10 @@ public final class ControllerApp implements AutoCloseable {
             fatal("controller stopped on its own (caches did not sync?)");
           }
         };
+    // Warm standby: the caches fill and follow the API server before this replica leads, so a
+    // fail-over starts from synced caches rather than a LIST of every Service.
+    factory.startAllRegisteredInformers();
+    LOG.info("informers started; caches fill while waiting for the leader lease");
     if (settings.leaderElect()) {
       Lock lock =
           fence.wrap(new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), writeClient));
@@ -311,6 +320,10 @@ public final class ControllerApp implements AutoCloseable {
       }
       if (elector != null) {
         elector.close();
+        if (leading.get() && !fencedOff.get()) {
+          fence.stopLeading();
+          LeaseRelease.release(writeClient, settings.leaseNamespace(), settings.leaseName(), settings.identity());
+        }
       }
       if (broadcaster != null) {
         broadcaster.shutdown();

@@ -46,6 +46,11 @@ public final class LeaseFence {
     leading = true;
   }
 
+  /** Called before the lease is handed back on shutdown: no fenced write goes out after this. */
+  void stopLeading() {
+    leading = false;
+  }
+
   void renewed(long startedAt) {
     renewStartedAt = startedAt;
   }

@@ -51,7 +51,7 @@ public record ServiceSnapshot(
   public static ServiceSnapshot of(V1Service service) {
     var meta = service.getMetadata();
     var spec = service.getSpec();
-    Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+    Map<String, String> annotations = keptAnnotations(meta.getAnnotations());
     List<String> ingress = new ArrayList<>();
     if (service.getStatus() != null
         && service.getStatus().getLoadBalancer() != null
@@ -85,6 +85,63 @@ public record ServiceSnapshot(
         meta.getFinalizers() == null ? List.of() : meta.getFinalizers(),
         meta.getLabels() == null ? Map.of() : meta.getLabels(),
         annotations);
+  }
+
+  /** kubectl's copy of the whole object: never read, and often the largest part of a Service. */
+  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+  private static Map<String, String> keptAnnotations(Map<String, String> annotations) {
+    if (annotations == null) {
+      return Map.of();
+    }
+    if (!annotations.containsKey(LAST_APPLIED)) {
+      return annotations;
+    }
+    Map<String, String> kept = new java.util.HashMap<>(annotations);
+    kept.remove(LAST_APPLIED);
+    return kept;
+  }
+
+  /**
+   * The informer's copy of a Service: only what {@link #of} reads (and the identity fields), so
+   * that the cache of a large cluster stays small. {@code of(slim(s))} equals {@code of(s)}; the
+   * controller writes merge patches, never whole objects, so nothing dropped here is written back.
+   */
+  public static V1Service slim(V1Service service) {
+    var meta = service.getMetadata();
+    var spec = service.getSpec();
+    io.kubernetes.client.openapi.models.V1ObjectMeta slimMeta = new io.kubernetes.client.openapi.models.V1ObjectMeta();
+    if (meta != null) {
+      slimMeta.namespace(meta.getNamespace()).name(meta.getName()).uid(meta.getUid())
+          .resourceVersion(meta.getResourceVersion()).deletionTimestamp(meta.getDeletionTimestamp())
+          .finalizers(meta.getFinalizers()).labels(meta.getLabels());
+      Map<String, String> annotations = keptAnnotations(meta.getAnnotations());
+      slimMeta.annotations(meta.getAnnotations() == null ? null : annotations);
+    }
+    V1Service slim = new V1Service().apiVersion(service.getApiVersion()).kind(service.getKind()).metadata(slimMeta);
+    if (spec != null) {
+      io.kubernetes.client.openapi.models.V1ServiceSpec slimSpec = new io.kubernetes.client.openapi.models.V1ServiceSpec()
+          .type(spec.getType()).loadBalancerClass(spec.getLoadBalancerClass()).loadBalancerIP(spec.getLoadBalancerIP())
+          .ipFamilies(spec.getIpFamilies()).ipFamilyPolicy(spec.getIpFamilyPolicy());
+      if (spec.getPorts() != null) {
+        List<V1ServicePort> ports = new ArrayList<>(spec.getPorts().size());
+        for (V1ServicePort port : spec.getPorts()) {
+          ports.add(new V1ServicePort().protocol(port.getProtocol()).port(port.getPort()));
+        }
+        slimSpec.ports(ports);
+      }
+      slim.spec(slimSpec);
+    }
+    if (service.getStatus() != null && service.getStatus().getLoadBalancer() != null
+        && service.getStatus().getLoadBalancer().getIngress() != null) {
+      List<V1LoadBalancerIngress> ingress = new ArrayList<>();
+      for (V1LoadBalancerIngress entry : service.getStatus().getLoadBalancer().getIngress()) {
+        ingress.add(new V1LoadBalancerIngress().ip(entry.getIp()));
+      }
+      slim.status(new io.kubernetes.client.openapi.models.V1ServiceStatus()
+          .loadBalancer(new io.kubernetes.client.openapi.models.V1LoadBalancerStatus().ingress(ingress)));
+    }
+    return slim;
   }
 
   /** Families as typed values; unknown entries are ignored (the API server validates them). */
