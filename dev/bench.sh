@@ -8,7 +8,11 @@
 #
 # Output goes to the console and to target/bench-{jmh.txt,jmh.json,e2e.txt,redis.txt,netbox.txt,netbox-real.txt}.
 # Environment:
-#   BENCH=all|jmh|e2e|redis|netbox|netbox-real   what to run (default all)
+#   BENCH=all|jmh|e2e|scale|redis|netbox|netbox-real   what to run (default all; scale only when named:
+#                       it fills a cluster with N Services, default 50000, and takes about 15 minutes)
+#   BENCH_THREADS       client threads of the end-to-end run (default 16)
+#   CONTROLLER_JVM      the controller JVM's flags in e2e (default "-Xmx256m -XX:TieredStopAtLevel=1") and
+#                       scale (default: the image's flags at the manifest's 384 MiB limit)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
 #                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.
 # Needs the kube-apiserver and etcd binaries (dev/kube-bins/build.sh). Run it on an otherwise idle
@@ -48,6 +52,14 @@ if [ "$BENCH" = all ] || [ "$BENCH" = e2e ]; then
   mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
     "-Dexec.args=-classpath %classpath dev.lbipam.controller.EndToEndBenchmark $N" \
     2>&1 | tee -a target/bench-e2e.txt
+fi
+
+if [ "$BENCH" = scale ]; then
+  # 50,000 Services (or N): backlog, a burst on top next to a floor, start-up, peak RSS, fail-over.
+  header | tee target/bench-scale.txt
+  mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+    "-Dexec.args=-classpath %classpath dev.lbipam.controller.ScaleBenchmark ${1:-50000}" \
+    2>&1 | tee -a target/bench-scale.txt
 fi
 
 if [ "$BENCH" = all ] || [ "$BENCH" = redis ]; then

@@ -263,6 +263,24 @@ public final class ControllerApp implements AutoCloseable {
     // fail-over starts from synced caches rather than a LIST of every Service.
     factory.startAllRegisteredInformers();
     LOG.info("informers started; caches fill while waiting for the leader lease");
+    Thread synced = new Thread(() -> {
+      long started = System.nanoTime();
+      try {
+        while (!stopping.get() && !(serviceInformer.hasSynced() && configMapInformer.hasSynced()
+            && (claimsSynced == null || claimsSynced.hasSynced()))) {
+          Thread.sleep(50);
+        }
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (!stopping.get()) {
+        LOG.info("caches synced services={} claims={} seconds={}", serviceInformer.getIndexer().list().size(),
+            claimsSynced == null ? 0 : claimsSynced.getIndexer().list().size(),
+            String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - started) / 1e9));
+      }
+    }, "caches-synced");
+    synced.setDaemon(true);
+    synced.start();
     if (settings.leaderElect()) {
       Lock lock =
           fence.wrap(new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), writeClient));

@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Start-up, once the caches have synced and before any worker runs: the pools, then every address
- * every Service shows, then the release of holdings whose Services are gone, then a claim for every
- * address a Service of ours shows, so that a cluster run by kube-vip-cloud-provider (or an older
- * lbipam) is protected from the first decision on.
+ * every Service shows, then the release of holdings whose Services are gone. Then, beside the
+ * workers, a claim for every address a Service of ours shows, so that a cluster run by
+ * kube-vip-cloud-provider (or an older lbipam) gets them without waiting for each reconcile.
  */
 final class StartupIndex {
   private static final Logger LOG = LoggerFactory.getLogger(StartupIndex.class);
@@ -55,10 +55,25 @@ final class StartupIndex {
     int holders = holdings.holdAll();
     int released = backend.retainOnly(live).size();
     claims.syncStandIns();
-    int claimed = claimEveryShownAddress();
-    LOG.info("indexed existing services services={} holding={} released={} claims={} claimedNow={}",
-        services.list().size(), holders, released, claims.size(), claimed);
+    LOG.info("indexed existing services services={} holding={} released={} claims={}",
+        services.list().size(), holders, released, claims.size());
     done = true;
+    // The claims for what Services already show are created beside the workers, not before them:
+    // on a first upgrade that is one API write per Service (minutes at 50,000), and this leader's
+    // own decisions are already guarded by the holdings just indexed. Each Service's reconcile
+    // claims its addresses too; whichever comes first creates the claim.
+    Thread background = new Thread(() -> {
+      try {
+        int claimed = claimEveryShownAddress();
+        if (claimed > 0) {
+          LOG.info("claimed the addresses existing services show claimedNow={}", claimed);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("claiming existing addresses stopped; the services' reconciles claim them error=\"{}\"", e.getMessage());
+      }
+    }, "startup-claims");
+    background.setDaemon(true);
+    background.start();
   }
 
   /** In parallel, since a first upgrade creates one claim object per Service. */

@@ -48,8 +48,7 @@ final class ControllerProcess implements AutoCloseable {
     Path log = logs.resolve(name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-XX:TieredStopAtLevel=1");
+    command.addAll(jvmOptions());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Main.class.getName());
@@ -65,6 +64,38 @@ final class ControllerProcess implements AutoCloseable {
     builder.environment().remove("KUBECONFIG");
     builder.environment().putAll(env);
     return new ControllerProcess(builder.start(), log, name);
+  }
+
+  /**
+   * The controller JVM's options: {@code -Dlbipam.controller.jvm="..."} or env {@code
+   * CONTROLLER_JVM} (space-separated) replaces the default, e.g. with the image's flags for a memory
+   * benchmark.
+   */
+  static List<String> jvmOptions() {
+    String configured = System.getProperty("lbipam.controller.jvm", System.getenv().getOrDefault("CONTROLLER_JVM", "")).trim();
+    return configured.isEmpty() ? List.of("-Xmx256m", "-XX:TieredStopAtLevel=1") : List.of(configured.split("\\s+"));
+  }
+
+  /** The process id, e.g. to read its memory from /proc. */
+  long pid() {
+    return process.pid();
+  }
+
+  /**
+   * Resident memory from /proc/PID/status in KiB: {@code VmHWM} (the peak) or {@code VmRSS} (now);
+   * -1 when unreadable (not Linux, or the process is gone).
+   */
+  long memoryKiB(String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith(field + ":")) {
+          return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
   }
 
   /** SIGKILL, no shutdown hook runs. */

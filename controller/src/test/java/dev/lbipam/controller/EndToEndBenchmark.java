@@ -60,7 +60,8 @@ import java.util.function.IntFunction;
  * </ol>
  */
 public final class EndToEndBenchmark {
-  static final int THREADS = 8;
+  /** Client threads creating Services (env {@code BENCH_THREADS}, default 16: the burst). */
+  static final int THREADS = Integer.parseInt(System.getenv().getOrDefault("BENCH_THREADS", "16"));
   static final Duration ADDRESS_TIMEOUT = Duration.ofMinutes(15);
   static final String CONTROLLER_POOL = "10.128.0.0/16";
   static final String WARMUP_POOL = "10.131.0.0/16";
@@ -88,8 +89,9 @@ public final class EndToEndBenchmark {
       throw new IllegalArgumentException("N must be 1..10000: " + n);
     }
     ensureRealClassPath();
-    System.out.printf("EndToEndBenchmark N=%d threads=%d nproc=%d java=%s%n",
-        n, THREADS, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    System.out.printf("EndToEndBenchmark N=%d threads=%d nproc=%d java=%s controller JVM %s%n",
+        n, THREADS, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+        ControllerProcess.jvmOptions());
     PhaseResult controllerRun;
     PhaseResult withoutClaims;
     PhaseResult backlog;
@@ -123,10 +125,14 @@ public final class EndToEndBenchmark {
         System.out.printf("warm-up: %d Services addressed by the controller in %.2f s (p50 %.1f ms)%n",
             warm.addressed(), warm.totalNanos() / 1e9, percentile(warm.serviceLatencies(), 0.5) / 1e6);
         Thread.sleep(2000);
+        long idleKiB = controller.memoryKiB("VmRSS");
         controllerRun = controllerPhase(server, kube, ns, n);
         if (controllerRun.addressed() < n) {
           System.out.println("controller log tail:\n" + tail(controller.log(), 40));
         }
+        System.out.printf("controller memory: RSS before A %.0f MiB, after A %.0f MiB, peak (VmHWM) %.0f MiB%n",
+            idleKiB / 1024.0, controller.memoryKiB("VmRSS") / 1024.0, controller.memoryKiB("VmHWM") / 1024.0);
+        System.out.println("controller metrics: " + deferred(controller));
         controller.stop();
       }
       PhaseResult withoutClaimsAfter = withoutClaims(server, kube, server.createNamespace("bench-warmup-no-claims-2"),
@@ -223,8 +229,12 @@ public final class EndToEndBenchmark {
       try (ControllerProcess controller = ControllerProcess.start(server, "bench-backlog")) {
         long launched = System.nanoTime();
         long indexed = waitForLog(controller, "indexed existing services", Duration.ofMinutes(3), 20);
-        System.out.printf("backlog controller indexed after %.1f s%n", (indexed - launched) / 1e9);
         boolean all = watch.awaitAll(n, ADDRESS_TIMEOUT);
+        long firstSeen = watch.firstSeen();
+        System.out.printf("backlog controller: JVM start -> indexed %.2f s, JVM start -> first Service addressed %.2f s"
+                + " (%d Services in the cluster)%n", (indexed - launched) / 1e9, (firstSeen - launched) / 1e9,
+            kube.countAll());
+        System.out.printf("backlog controller memory: peak (VmHWM) %.0f MiB%n", controller.memoryKiB("VmHWM") / 1024.0);
         long[] seen = watch.seenTimes(n);
         long last = Arrays.stream(seen).max().orElse(indexed);
         long[] sinceIndexed = Arrays.stream(seen).filter(t -> t != 0).map(t -> t - indexed).toArray();
@@ -475,6 +485,11 @@ public final class EndToEndBenchmark {
       return true;
     }
 
+    /** nanoTime of the first Service seen addressed (0 when none). */
+    long firstSeen() {
+      return seen.values().stream().mapToLong(Long::longValue).min().orElse(0);
+    }
+
     long[] seenTimes(int n) {
       long[] times = new long[n];
       seen.forEach((i, t) -> {
@@ -589,6 +604,20 @@ public final class EndToEndBenchmark {
       Thread.sleep(pollMillis);
     }
     return System.nanoTime();
+  }
+
+  /** lbipam_reconciles_deferred_total from the controller's /metrics, or why not. */
+  private static String deferred(ControllerProcess controller) {
+    try {
+      java.net.http.HttpResponse<String> reply = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return reply.body().lines().filter(l -> l.startsWith("lbipam_reconciles_deferred_total")
+          || l.startsWith("lbipam_claim_conflicts_total") || l.startsWith("lbipam_reconcile_duration_seconds_count"))
+          .collect(java.util.stream.Collectors.joining("; "));
+    } catch (Exception e) {
+      return "unavailable: " + e;
+    }
   }
 
   private static String tail(String text, int lines) {

@@ -91,6 +91,18 @@ final class TestServices {
     return core.listNamespacedService(namespace).execute().getItems();
   }
 
+  /** How many Services the cluster has, in all namespaces (one page of metadata at a time). */
+  int countAll() throws ApiException {
+    int count = 0;
+    String next = null;
+    do {
+      var page = core.listServiceForAllNamespaces().limit(5000)._continue(next).execute();
+      count += page.getItems().size();
+      next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
+    } while (next != null && !next.isEmpty());
+    return count;
+  }
+
   List<CoreV1Event> events(String namespace, String serviceName) throws ApiException {
     return core.listNamespacedEvent(namespace)
         .fieldSelector("involvedObject.kind=Service,involvedObject.name=" + serviceName)

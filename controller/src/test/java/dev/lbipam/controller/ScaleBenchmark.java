@@ -1,0 +1,480 @@
+package dev.lbipam.controller;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.reflect.TypeToken;
+import dev.lbipam.testsupport.KubeApiServer;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceList;
+import io.kubernetes.client.util.PatchUtils;
+import io.kubernetes.client.util.Watch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Scale benchmark (not a test; docs/benchmarks.md): a cluster filled with N LoadBalancer Services
+ * (default 50,000) in many namespaces and pools, some dual-stack, some sharing addresses, then the
+ * real controller against it:
+ *
+ * <ol>
+ *   <li><b>fill</b>: N Services created with no controller running;
+ *   <li><b>floor</b>: a plain client creates 1000 more and patches each with a precomputed address
+ *       (create + one patch per Service, {@value #THREADS} threads), on top of the N;
+ *   <li><b>backlog</b>: a controller starts: JVM start to caches synced, to the first Service
+ *       addressed, to all N addressed; peak RSS against the manifest's memory limit;
+ *   <li><b>burst</b>: 1000 more Services created by {@value #THREADS} threads with the controller
+ *       running: total and per-Service latency, next to the floor;
+ *   <li><b>fail-over</b>: a standby started and synced; the leader killed with SIGKILL, then (with a
+ *       new standby) the next leader stopped with SIGTERM: from the kill to the standby leading and
+ *       to a Service created right after the kill being addressed.
+ * </ol>
+ *
+ * <p>The controller runs with the image's JVM flags at the manifest's 384 MiB limit unless {@code
+ * CONTROLLER_JVM} says otherwise. Run: {@code BENCH=scale dev/bench.sh 50000}.
+ */
+public final class ScaleBenchmark {
+  static final int THREADS = 16;
+  static final int BURST = 1000;
+  static final String PRODUCTION_JVM = "-XX:+UseSerialGC -Xmx288m -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
+  static final long MANIFEST_LIMIT_MIB = 384;
+
+  private ScaleBenchmark() {}
+
+  public static void main(String[] args) {
+    int status = 0;
+    try {
+      run(args.length > 0 ? Integer.parseInt(args[0].trim()) : 50_000);
+    } catch (Throwable e) {
+      e.printStackTrace();
+      status = 1;
+    }
+    System.exit(status);
+  }
+
+  /** What kind of namespace the k-th is: its pool, and how its Services look. */
+  enum Kind {
+    SHARED, DUAL_STACK, RANGE, GLOBAL;
+
+    static Kind of(int k) {
+      return switch (k % 10) {
+        case 0 -> SHARED;
+        case 1 -> DUAL_STACK;
+        case 2 -> RANGE;
+        default -> GLOBAL;
+      };
+    }
+  }
+
+  private static void run(int n) throws Exception {
+    EndToEndBenchmark.ensureRealClassPath();
+    if (System.getProperty("lbipam.controller.jvm") == null && System.getenv("CONTROLLER_JVM") == null) {
+      System.setProperty("lbipam.controller.jvm", PRODUCTION_JVM);
+    }
+    int namespaces = Math.max(4, n / 1000);
+    System.out.printf("ScaleBenchmark N=%d namespaces=%d threads=%d nproc=%d controller JVM %s%n", n, namespaces, THREADS,
+        Runtime.getRuntime().availableProcessors(), ControllerProcess.jvmOptions());
+    try (KubeApiServer server = KubeApiServer.start()) {
+      ApiClient admin = server.adminClient();
+      Manifests.installRbac(admin);
+      TestServices kube = new TestServices(admin);
+      Map<String, String> pools = new HashMap<>();
+      pools.put("cidr-global", "10.64.0.0/12");
+      List<String> names = new ArrayList<>();
+      for (int k = 0; k < namespaces; k++) {
+        String ns = String.format(Locale.ROOT, "scale-%03d", k);
+        kube.createNamespace(ns);
+        names.add(ns);
+        switch (Kind.of(k)) {
+          case SHARED -> {
+            pools.put("cidr-" + ns, "10.32." + (k % 64 * 4) + ".0/22");
+            pools.put("allow-share-" + ns, "true");
+          }
+          case DUAL_STACK -> pools.put("cidr-" + ns, "10.48." + (k % 64 * 4) + ".0/22,fd00:5c:" + Integer.toHexString(k) + "::/112");
+          case RANGE -> pools.put("range-" + ns, "10.40." + (k % 64 * 4) + ".1-10.40." + (k % 64 * 4 + 3) + ".254");
+          case GLOBAL -> { }
+        }
+      }
+      String burstNs = kube.createNamespace("scale-burst");
+      String floorNs = kube.createNamespace("scale-floor");
+      String probeNs = kube.createNamespace("scale-probe");
+      kube.setPoolKeys(pools);
+
+      long fillStart = System.nanoTime();
+      parallel(n, i -> () -> {
+        int k = i % namespaces;
+        kube.create(service(names.get(k), Kind.of(k), i / namespaces));
+        return null;
+      });
+      long fill = System.nanoTime() - fillStart;
+      System.out.printf("fill: %d Services created in %.1f s (%.0f/s), no controller running%n", n, fill / 1e9, n / (fill / 1e9));
+
+      long[] floorLatencies = new long[BURST];
+      long floorTotal;
+      ApiClient asController = server.clientAs(KubeApiServer.DEFAULT_SA_NAMESPACE, KubeApiServer.DEFAULT_SA_NAME);
+      CoreV1Api patcher = new CoreV1Api(asController);
+      try (AddressedWatch watch = AddressedWatch.start(server)) {
+        long[] sent = new long[BURST];
+        long start = System.nanoTime();
+        parallel(BURST, i -> () -> {
+          sent[i] = System.nanoTime();
+          String rv = kube.create(EndToEndBenchmark.service(floorNs, i)).getMetadata().getResourceVersion();
+          patch(patcher, asController, floorNs, EndToEndBenchmark.name(i), rv, EndToEndBenchmark.address(200, i));
+          return null;
+        });
+        watch.awaitCount(floorNs, BURST, Duration.ofMinutes(5));
+        floorTotal = watch.lastSeen(floorNs) - start;
+        for (int i = 0; i < BURST; i++) {
+          floorLatencies[i] = watch.seen(floorNs + "/" + EndToEndBenchmark.name(i)) - sent[i];
+        }
+      }
+      System.out.printf("floor: %d Services created and patched on top of %d in %.2f s%n", BURST, n, floorTotal / 1e9);
+
+      try (AddressedWatch watch = AddressedWatch.start(server)) {
+        int before = watch.total();
+        ControllerProcess leader = ControllerProcess.start(server, "scale-a");
+        long launched = System.nanoTime();
+        long synced = waitForLog(leader, "caches synced", Duration.ofMinutes(10));
+        long indexed = waitForLog(leader, "indexed existing services", Duration.ofMinutes(10));
+        watch.awaitTotal(before + 1, Duration.ofMinutes(10));
+        long first = watch.firstAfter(launched);
+        boolean all = watch.awaitTotal(n + BURST, Duration.ofMinutes(30));
+        long last = watch.lastSeenOverall();
+        long peakAfterBacklog = leader.memoryKiB("VmHWM");
+        System.out.printf("backlog: JVM start -> caches synced %.2f s, -> indexed %.2f s, -> first Service addressed %.2f s,"
+                + " -> all %d addressed %.1f s%s; peak RSS %.0f MiB%n",
+            (synced - launched) / 1e9, (indexed - launched) / 1e9, (first - launched) / 1e9, n, (last - launched) / 1e9,
+            all ? "" : " (INCOMPLETE: " + (watch.total() - BURST) + ")", peakAfterBacklog / 1024.0);
+
+        long[] sent = new long[BURST];
+        long start = System.nanoTime();
+        parallel(BURST, i -> () -> {
+          sent[i] = System.nanoTime();
+          kube.create(EndToEndBenchmark.service(burstNs, i));
+          return null;
+        });
+        boolean burstAll = watch.awaitCount(burstNs, BURST, Duration.ofMinutes(10));
+        long burstTotal = watch.lastSeen(burstNs) - start;
+        long[] burstLatencies = new long[BURST];
+        for (int i = 0; i < BURST; i++) {
+          burstLatencies[i] = watch.seen(burstNs + "/" + EndToEndBenchmark.name(i)) - sent[i];
+        }
+        long peak = leader.memoryKiB("VmHWM");
+        System.out.printf("%n== ScaleBenchmark: %d LoadBalancer Services in %d namespaces, then bursts of %d (%d threads) ==%n",
+            n, namespaces, BURST, THREADS);
+        System.out.printf("%-52s %9s %9s %9s%n", "", "total s", "p50 ms", "p99 ms");
+        row("burst on top, controller (create -> address seen)", burstTotal, burstLatencies, burstAll);
+        row("floor on top, create + one patch per Service", floorTotal, floorLatencies, true);
+        System.out.printf("ratio burst / floor: total %.2f, p99 %.2f%n", (double) burstTotal / floorTotal,
+            (double) EndToEndBenchmark.percentile(burstLatencies, 0.99) / EndToEndBenchmark.percentile(floorLatencies, 0.99));
+        System.out.printf("controller peak RSS (VmHWM) %.0f MiB against the manifest's limit of %d MiB: %s%n", peak / 1024.0,
+            MANIFEST_LIMIT_MIB, peak / 1024 < MANIFEST_LIMIT_MIB ? "fits" : "DOES NOT FIT");
+        System.out.println("duplicates among non-shared addresses: " + watch.duplicatesOutside(names, Kind.SHARED));
+
+        ControllerProcess standby = ControllerProcess.start(server, "scale-b");
+        waitForLog(standby, "caches synced", Duration.ofMinutes(10));
+        Thread.sleep(3000);
+        failOver(server, kube, watch, leader, standby, probeNs, "p-kill", false);
+        ControllerProcess third = ControllerProcess.start(server, "scale-c");
+        waitForLog(third, "caches synced", Duration.ofMinutes(10));
+        Thread.sleep(3000);
+        failOver(server, kube, watch, standby, third, probeNs, "p-term", true);
+        System.out.printf("leader after both fail-overs: peak RSS (VmHWM) %.0f MiB%n", third.memoryKiB("VmHWM") / 1024.0);
+        memoryOfStandbys(server);
+        third.stop();
+      }
+    }
+  }
+
+  /** JVM flag sets compared on standbys (each holds the full caches) while a leader runs. */
+  static final List<String> FLAG_SETS = List.of(
+      PRODUCTION_JVM,
+      PRODUCTION_JVM + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k",
+      PRODUCTION_JVM + " -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30",
+      "-XX:+UseG1GC -Xmx288m -XX:-UsePerfData");
+
+  private static void memoryOfStandbys(KubeApiServer server) throws Exception {
+    for (String flags : FLAG_SETS) {
+      System.setProperty("lbipam.controller.jvm", flags);
+      try (ControllerProcess standby = ControllerProcess.start(server, "scale-memory")) {
+        long launched = System.nanoTime();
+        long synced = waitForLog(standby, "caches synced", Duration.ofMinutes(10));
+        Thread.sleep(10_000);
+        System.out.printf("standby with %s: caches synced after %.2f s, RSS %.0f MiB, peak %.0f MiB%n", flags,
+            (synced - launched) / 1e9, standby.memoryKiB("VmRSS") / 1024.0, standby.memoryKiB("VmHWM") / 1024.0);
+      }
+    }
+  }
+
+  /** Stops the leader (SIGKILL or SIGTERM), creates a Service at once, and times the take-over. */
+  private static void failOver(KubeApiServer server, TestServices kube, AddressedWatch watch, ControllerProcess leader,
+      ControllerProcess standby, String probeNs, String probe, boolean clean) throws Exception {
+    long t0 = System.nanoTime();
+    if (clean) {
+      new Thread(() -> {
+        try {
+          leader.stop();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }).start();
+    } else {
+      leader.kill();
+    }
+    kube.create(TestServices.loadBalancer(probeNs, probe));
+    long leading = waitForLog(standby, "leading; starting workers", Duration.ofMinutes(5), 20);
+    watch.awaitKey(probeNs + "/" + probe, Duration.ofMinutes(5));
+    long addressed = watch.seen(probeNs + "/" + probe);
+    System.out.printf("fail-over (%s, lease 6 s / renew 4 s / retry 1 s): standby leading after %.2f s,"
+            + " a Service created at the kill addressed after %.2f s%n",
+        clean ? "SIGTERM" : "SIGKILL", (leading - t0) / 1e9, (addressed - t0) / 1e9);
+  }
+
+  /** 1 in 10 dual-stack in a DUAL_STACK namespace; ports 1000 + i % 40 in a SHARED one (so they share). */
+  static V1Service service(String ns, Kind kind, int i) {
+    V1Service service = TestServices.loadBalancer(ns, String.format(Locale.ROOT, "s-%05d", i));
+    service.getSpec().setAllocateLoadBalancerNodePorts(false);
+    if (kind == Kind.SHARED) {
+      service.getSpec().getPorts().get(0).port(1000 + i % 40).name("p" + (1000 + i % 40));
+    }
+    if (kind == Kind.DUAL_STACK && i % 2 == 0) {
+      TestServices.dualStack(service, "PreferDualStack", "IPv4", "IPv6");
+    }
+    return service;
+  }
+
+  private static void patch(CoreV1Api api, ApiClient client, String ns, String name, String resourceVersion, String address)
+      throws Exception {
+    JsonObject metadata = new JsonObject();
+    JsonArray finalizers = new JsonArray();
+    finalizers.add(KubeVipNames.FINALIZER);
+    metadata.add("finalizers", finalizers);
+    JsonObject labels = new JsonObject();
+    labels.addProperty(KubeVipNames.IMPLEMENTATION_LABEL, KubeVipNames.IMPLEMENTATION_VALUE);
+    metadata.add("labels", labels);
+    JsonObject annotations = new JsonObject();
+    annotations.addProperty(KubeVipNames.ADDRESSES_ANNOTATION, address);
+    metadata.add("annotations", annotations);
+    metadata.addProperty("resourceVersion", resourceVersion);
+    JsonObject spec = new JsonObject();
+    spec.addProperty("loadBalancerIP", address);
+    JsonObject patch = new JsonObject();
+    patch.add("metadata", metadata);
+    patch.add("spec", spec);
+    String json = patch.toString();
+    PatchUtils.patch(V1Service.class,
+        () -> api.patchNamespacedService(name, ns, new V1Patch(json)).fieldManager(KubeVipNames.FIELD_MANAGER).buildCall(null),
+        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
+  }
+
+  private static void row(String label, long total, long[] latencies, boolean complete) {
+    System.out.printf("%-52s %9.2f %9.1f %9.1f%s%n", label, total / 1e9, EndToEndBenchmark.percentile(latencies, 0.5) / 1e6,
+        EndToEndBenchmark.percentile(latencies, 0.99) / 1e6, complete ? "" : " INCOMPLETE");
+  }
+
+  private static void parallel(int n, java.util.function.IntFunction<java.util.concurrent.Callable<Void>> task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    try {
+      List<Future<Void>> futures = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        futures.add(pool.submit(task.apply(i)));
+      }
+      for (Future<Void> future : futures) {
+        future.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static long waitForLog(ControllerProcess controller, String text, Duration timeout) throws InterruptedException {
+    return waitForLog(controller, text, timeout, 50);
+  }
+
+  private static long waitForLog(ControllerProcess controller, String text, Duration timeout, long pollMillis)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!controller.log().contains(text)) {
+      if (!controller.isAlive()) {
+        throw new IllegalStateException("controller exited:\n" + controller.log());
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("controller did not log \"" + text + "\" within " + timeout);
+      }
+      Thread.sleep(pollMillis);
+    }
+    return System.nanoTime();
+  }
+
+  /** One watch over all namespaces: when each Service was first seen with an address, and which. */
+  static final class AddressedWatch implements AutoCloseable {
+    private final CoreV1Api api;
+    private final Map<String, Long> seen = new ConcurrentHashMap<>();
+    private final Map<String, String> addresses = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile Watch<V1Service> current;
+    private String startRv;
+
+    private AddressedWatch(ApiClient client) {
+      this.api = new CoreV1Api(client);
+      this.thread = new Thread(this::run, "addressed-watch");
+      this.thread.setDaemon(true);
+    }
+
+    static AddressedWatch start(KubeApiServer server) throws Exception {
+      ApiClient client = server.adminClient();
+      client.setHttpClient(client.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
+      AddressedWatch watch = new AddressedWatch(client);
+      watch.startRv = watch.list();
+      watch.thread.start();
+      return watch;
+    }
+
+    private String list() throws Exception {
+      String next = null;
+      String rv;
+      do {
+        V1ServiceList page = api.listServiceForAllNamespaces().limit(5000)._continue(next).execute();
+        long now = System.nanoTime();
+        page.getItems().forEach(s -> record(s, now));
+        next = page.getMetadata().getContinue();
+        rv = page.getMetadata().getResourceVersion();
+      } while (next != null && !next.isEmpty());
+      return rv;
+    }
+
+    private void run() {
+      String rv = startRv;
+      while (!closed) {
+        try (Watch<V1Service> watch = Watch.createWatch(api.getApiClient(),
+            api.listServiceForAllNamespaces().watch(true).resourceVersion(rv).timeoutSeconds(3600).buildCall(null),
+            new TypeToken<Watch.Response<V1Service>>() {}.getType())) {
+          current = watch;
+          for (Watch.Response<V1Service> event : watch) {
+            long now = System.nanoTime();
+            if ("ERROR".equals(event.type)) {
+              break;
+            }
+            if (event.object != null) {
+              record(event.object, now);
+              rv = event.object.getMetadata().getResourceVersion();
+            }
+          }
+        } catch (Exception e) {
+          if (closed) {
+            return;
+          }
+        }
+        try {
+          rv = list();
+        } catch (Exception e) {
+          sleep(200);
+        }
+      }
+    }
+
+    private void record(V1Service service, long now) {
+      Map<String, String> annotations = service.getMetadata().getAnnotations();
+      if (annotations != null && annotations.containsKey(KubeVipNames.ADDRESSES_ANNOTATION)) {
+        String key = service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
+        seen.putIfAbsent(key, now);
+        addresses.put(key, annotations.get(KubeVipNames.ADDRESSES_ANNOTATION));
+      }
+    }
+
+    int total() {
+      return seen.size();
+    }
+
+    long seen(String key) {
+      return seen.getOrDefault(key, 0L);
+    }
+
+    long firstAfter(long t) {
+      return seen.values().stream().mapToLong(Long::longValue).filter(v -> v >= t).min().orElse(0);
+    }
+
+    long lastSeenOverall() {
+      return seen.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    long lastSeen(String ns) {
+      return seen.entrySet().stream().filter(e -> e.getKey().startsWith(ns + "/")).mapToLong(Map.Entry::getValue).max().orElse(0);
+    }
+
+    boolean awaitTotal(int count, Duration timeout) {
+      return await(() -> seen.size() >= count, timeout);
+    }
+
+    boolean awaitCount(String ns, int count, Duration timeout) {
+      return await(() -> seen.keySet().stream().filter(k -> k.startsWith(ns + "/")).count() >= count, timeout);
+    }
+
+    boolean awaitKey(String key, Duration timeout) {
+      return await(() -> seen.containsKey(key), timeout);
+    }
+
+    /** Addresses shown by more than one Service, outside the namespaces where sharing is allowed. */
+    List<String> duplicatesOutside(List<String> namespaces, Kind sharing) {
+      Map<String, String> first = new HashMap<>();
+      List<String> duplicates = new ArrayList<>();
+      addresses.forEach((key, value) -> {
+        String ns = key.substring(0, key.indexOf('/'));
+        int k = namespaces.indexOf(ns);
+        if (k >= 0 && Kind.of(k) == sharing) {
+          return;
+        }
+        for (String address : value.split(",")) {
+          String other = first.putIfAbsent(address, key);
+          if (other != null) {
+            duplicates.add(address + " " + other + " " + key);
+          }
+        }
+      });
+      return duplicates;
+    }
+
+    private static boolean await(java.util.function.BooleanSupplier condition, Duration timeout) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!condition.getAsBoolean()) {
+        if (System.nanoTime() - deadline > 0) {
+          return false;
+        }
+        sleep(20);
+      }
+      return true;
+    }
+
+    private static void sleep(long millis) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      Watch<V1Service> watch = current;
+      if (watch != null) {
+        try {
+          watch.close();
+        } catch (Exception ignored) {
+          // closing
+        }
+      }
+    }
+  }
+}
