@@ -105,15 +105,18 @@ public final class ControllerApp implements AutoCloseable {
     CoreV1Api watchApi = new CoreV1Api(watchClient);
     SharedIndexInformer<V1Service> serviceInformer =
         factory.sharedIndexInformerFor(
-            params ->
-                watchApi
-                    .listServiceForAllNamespaces()
+            new PagedListerWatcher<V1Service, V1ServiceList>(
+                watchClient,
+                (limit, next) -> watchApi.listServiceForAllNamespaces().limit(limit)._continue(next).execute(),
+                params -> watchApi.listServiceForAllNamespaces()
                     .resourceVersion(params.resourceVersion)
                     .watch(params.watch)
                     .timeoutSeconds(params.timeoutSeconds)
                     .buildCall(null),
+                new com.google.gson.reflect.TypeToken<io.kubernetes.client.util.Watch.Response<V1Service>>() {}.getType(),
+                ServiceSnapshot::slim,
+                (items, meta) -> new V1ServiceList().items(items).metadata(meta)),
             V1Service.class,
-            V1ServiceList.class,
             Duration.ofMinutes(10).toMillis());
     // Only what the controller reads is cached: a tenth of the memory per Service (docs/benchmarks.md).
     serviceInformer.setTransform(object -> object instanceof V1Service service ? ServiceSnapshot.slim(service) : object);
@@ -135,17 +138,33 @@ public final class ControllerApp implements AutoCloseable {
       NetworkingV1Api watchNetworking = new NetworkingV1Api(watchClient);
       claimInformer =
           factory.sharedIndexInformerFor(
-              params ->
-                  watchNetworking
-                      .listIPAddress()
+              new PagedListerWatcher<V1IPAddress, V1IPAddressList>(
+                  watchClient,
+                  (limit, next) -> watchNetworking.listIPAddress()
+                      .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
+                      .limit(limit)._continue(next).execute(),
+                  params -> watchNetworking.listIPAddress()
                       .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
                       .resourceVersion(params.resourceVersion)
                       .watch(params.watch)
                       .timeoutSeconds(params.timeoutSeconds)
                       .buildCall(null),
+                  new com.google.gson.reflect.TypeToken<io.kubernetes.client.util.Watch.Response<V1IPAddress>>() {}.getType(),
+                  claim -> {
+                    if (claim.getMetadata() != null) {
+                      claim.getMetadata().setManagedFields(null); // never read; most of each object
+                    }
+                    return claim;
+                  },
+                  (items, meta) -> new V1IPAddressList().items(items).metadata(meta)),
               V1IPAddress.class,
-              V1IPAddressList.class,
               0);
+      claimInformer.setTransform(object -> {
+        if (object.getMetadata() != null) {
+          object.getMetadata().setManagedFields(null);
+        }
+        return object;
+      });
       claimInformer.addEventHandler(
           new ResourceEventHandler<V1IPAddress>() {
             @Override

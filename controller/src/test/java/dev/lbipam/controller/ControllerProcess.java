@@ -60,6 +60,11 @@ final class ControllerProcess implements AutoCloseable {
     command.add("--renew-deadline=PT4S");
     command.add("--retry-period=PT1S");
     command.addAll(List.of(extraArgs));
+    // Benchmarks: extra controller flags for every controller started (e.g. --workers=16).
+    String more = System.getenv().getOrDefault("CONTROLLER_ARGS", "").trim();
+    if (!more.isEmpty()) {
+      command.addAll(List.of(more.split("\\s+")));
+    }
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().remove("KUBECONFIG");
     builder.environment().putAll(env);

@@ -1,6 +1,5 @@
 package dev.lbipam.controller;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.reflect.TypeToken;
 import dev.lbipam.testsupport.KubeApiServer;
@@ -11,6 +10,7 @@ import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceList;
 import io.kubernetes.client.util.PatchUtils;
 import io.kubernetes.client.util.Watch;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,12 +29,11 @@ import java.util.concurrent.Future;
  *
  * <ol>
  *   <li><b>fill</b>: N Services created with no controller running;
- *   <li><b>floor</b>: a plain client creates 1000 more and patches each with a precomputed address
- *       (create + one patch per Service, {@value #THREADS} threads), on top of the N;
  *   <li><b>backlog</b>: a controller starts: JVM start to caches synced, to the first Service
  *       addressed, to all N addressed; peak RSS against the manifest's memory limit;
- *   <li><b>burst</b>: 1000 more Services created by {@value #THREADS} threads with the controller
- *       running: total and per-Service latency, next to the floor;
+ *   <li><b>bursts</b>: 1000 more Services created by {@value #THREADS} threads with the controller
+ *       running, alternating twice with the <b>floor</b>: a plain client creating 1000 and patching
+ *       each with a precomputed address (create + one patch per Service, same threads);
  *   <li><b>fail-over</b>: a standby started and synced; the leader killed with SIGKILL, then (with a
  *       new standby) the next leader stopped with SIGTERM: from the kill to the standby leading and
  *       to a Service created right after the kill being addressed.
@@ -46,8 +45,20 @@ import java.util.concurrent.Future;
 public final class ScaleBenchmark {
   static final int THREADS = 16;
   static final int BURST = 1000;
-  static final String PRODUCTION_JVM = "-XX:+UseSerialGC -Xmx288m -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
+  /**
+   * The image's flags as the JVM applies them in a container limited to 384 MiB: MaxRAM makes it
+   * size the heap from that limit (75%: 288 MiB; initial 1/64), and with less than 1792 MiB a
+   * container's JVM picks the Serial collector (said here, since MaxRAM does not make it do so).
+   */
+  static final String CONTAINER = "-XX:MaxRAM=384m -XX:MaxRAMPercentage=75 -XX:+UseSerialGC";
+  /** The image's flags before this benchmark (Containerfile): the JVM's defaults otherwise. */
+  static final String IMAGE_JVM_BEFORE = CONTAINER + " -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
+  /** The image's flags now: C1 only (less compiler memory, a faster start), a smaller code cache and stacks. */
+  static final String PRODUCTION_JVM =
+      IMAGE_JVM_BEFORE + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k";
   static final long MANIFEST_LIMIT_MIB = 384;
+  /** The floor's Services: a class of their own, so that the running controller leaves them alone. */
+  static final String FLOOR_CLASS = "bench.lbipam.dev/floor";
 
   private ScaleBenchmark() {}
 
@@ -105,8 +116,6 @@ public final class ScaleBenchmark {
           case GLOBAL -> { }
         }
       }
-      String burstNs = kube.createNamespace("scale-burst");
-      String floorNs = kube.createNamespace("scale-floor");
       String probeNs = kube.createNamespace("scale-probe");
       kube.setPoolKeys(pools);
 
@@ -118,28 +127,13 @@ public final class ScaleBenchmark {
       });
       long fill = System.nanoTime() - fillStart;
       System.out.printf("fill: %d Services created in %.1f s (%.0f/s), no controller running%n", n, fill / 1e9, n / (fill / 1e9));
+      if (System.getenv("SCALE_MEMORY_ONLY") != null) {
+        memoryOfStandbys(server);
+        return;
+      }
 
-      long[] floorLatencies = new long[BURST];
-      long floorTotal;
       ApiClient asController = server.clientAs(KubeApiServer.DEFAULT_SA_NAMESPACE, KubeApiServer.DEFAULT_SA_NAME);
       CoreV1Api patcher = new CoreV1Api(asController);
-      try (AddressedWatch watch = AddressedWatch.start(server)) {
-        long[] sent = new long[BURST];
-        long start = System.nanoTime();
-        parallel(BURST, i -> () -> {
-          sent[i] = System.nanoTime();
-          String rv = kube.create(EndToEndBenchmark.service(floorNs, i)).getMetadata().getResourceVersion();
-          patch(patcher, asController, floorNs, EndToEndBenchmark.name(i), rv, EndToEndBenchmark.address(200, i));
-          return null;
-        });
-        watch.awaitCount(floorNs, BURST, Duration.ofMinutes(5));
-        floorTotal = watch.lastSeen(floorNs) - start;
-        for (int i = 0; i < BURST; i++) {
-          floorLatencies[i] = watch.seen(floorNs + "/" + EndToEndBenchmark.name(i)) - sent[i];
-        }
-      }
-      System.out.printf("floor: %d Services created and patched on top of %d in %.2f s%n", BURST, n, floorTotal / 1e9);
-
       try (AddressedWatch watch = AddressedWatch.start(server)) {
         int before = watch.total();
         ControllerProcess leader = ControllerProcess.start(server, "scale-a");
@@ -148,35 +142,37 @@ public final class ScaleBenchmark {
         long indexed = waitForLog(leader, "indexed existing services", Duration.ofMinutes(10));
         watch.awaitTotal(before + 1, Duration.ofMinutes(10));
         long first = watch.firstAfter(launched);
-        boolean all = watch.awaitTotal(n + BURST, Duration.ofMinutes(30));
+        boolean all = watch.awaitTotal(n, Duration.ofMinutes(30));
         long last = watch.lastSeenOverall();
         long peakAfterBacklog = leader.memoryKiB("VmHWM");
         System.out.printf("backlog: JVM start -> caches synced %.2f s, -> indexed %.2f s, -> first Service addressed %.2f s,"
                 + " -> all %d addressed %.1f s%s; peak RSS %.0f MiB%n",
             (synced - launched) / 1e9, (indexed - launched) / 1e9, (first - launched) / 1e9, n, (last - launched) / 1e9,
-            all ? "" : " (INCOMPLETE: " + (watch.total() - BURST) + ")", peakAfterBacklog / 1024.0);
+            all ? "" : " (INCOMPLETE: " + watch.total() + ")", peakAfterBacklog / 1024.0);
 
-        long[] sent = new long[BURST];
-        long start = System.nanoTime();
-        parallel(BURST, i -> () -> {
-          sent[i] = System.nanoTime();
-          kube.create(EndToEndBenchmark.service(burstNs, i));
-          return null;
-        });
-        boolean burstAll = watch.awaitCount(burstNs, BURST, Duration.ofMinutes(10));
-        long burstTotal = watch.lastSeen(burstNs) - start;
-        long[] burstLatencies = new long[BURST];
-        for (int i = 0; i < BURST; i++) {
-          burstLatencies[i] = watch.seen(burstNs + "/" + EndToEndBenchmark.name(i)) - sent[i];
-        }
+        // Floor and controller bursts alternate, twice each, so that drift over the run (a fuller
+        // etcd, the VM's neighbours) hits both alike. The floor's Services carry another
+        // loadBalancerClass, so the running controller leaves them alone (and writes nothing).
+        Burst floor1 = floorBurst(kube, watch, patcher, asController, kube.createNamespace("scale-floor-1"), 200);
+        Burst burst1 = controllerBurst(kube, watch, kube.createNamespace("scale-burst-1"));
+        Burst floor2 = floorBurst(kube, watch, patcher, asController, kube.createNamespace("scale-floor-2"), 201);
+        Burst burst2 = controllerBurst(kube, watch, kube.createNamespace("scale-burst-2"));
+        Burst floor = Burst.of(floor1, floor2);
+        Burst controller = Burst.of(burst1, burst2);
         long peak = leader.memoryKiB("VmHWM");
         System.out.printf("%n== ScaleBenchmark: %d LoadBalancer Services in %d namespaces, then bursts of %d (%d threads) ==%n",
             n, namespaces, BURST, THREADS);
         System.out.printf("%-52s %9s %9s %9s%n", "", "total s", "p50 ms", "p99 ms");
-        row("burst on top, controller (create -> address seen)", burstTotal, burstLatencies, burstAll);
-        row("floor on top, create + one patch per Service", floorTotal, floorLatencies, true);
-        System.out.printf("ratio burst / floor: total %.2f, p99 %.2f%n", (double) burstTotal / floorTotal,
-            (double) EndToEndBenchmark.percentile(burstLatencies, 0.99) / EndToEndBenchmark.percentile(floorLatencies, 0.99));
+        row("floor, first: create + one patch per Service", floor1);
+        row("controller burst, first (create -> address seen)", burst1);
+        row("floor, second", floor2);
+        row("controller burst, second", burst2);
+        row("floor: mean total; percentiles of both", floor);
+        row("controller: mean total; percentiles of both", controller);
+        System.out.printf("ratio controller / floor: total %.2f, p50 %.2f, p99 %.2f%n",
+            (double) controller.total() / floor.total(),
+            (double) EndToEndBenchmark.percentile(controller.latencies(), 0.5) / EndToEndBenchmark.percentile(floor.latencies(), 0.5),
+            (double) EndToEndBenchmark.percentile(controller.latencies(), 0.99) / EndToEndBenchmark.percentile(floor.latencies(), 0.99));
         System.out.printf("controller peak RSS (VmHWM) %.0f MiB against the manifest's limit of %d MiB: %s%n", peak / 1024.0,
             MANIFEST_LIMIT_MIB, peak / 1024 < MANIFEST_LIMIT_MIB ? "fits" : "DOES NOT FIT");
         System.out.println("duplicates among non-shared addresses: " + watch.duplicatesOutside(names, Kind.SHARED));
@@ -198,10 +194,11 @@ public final class ScaleBenchmark {
 
   /** JVM flag sets compared on standbys (each holds the full caches) while a leader runs. */
   static final List<String> FLAG_SETS = List.of(
+      PRODUCTION_JVM + " -XX:NativeMemoryTracking=summary",
       PRODUCTION_JVM,
-      PRODUCTION_JVM + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k",
+      IMAGE_JVM_BEFORE,
       PRODUCTION_JVM + " -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30",
-      "-XX:+UseG1GC -Xmx288m -XX:-UsePerfData");
+      PRODUCTION_JVM.replace("-XX:+UseSerialGC", "-XX:+UseG1GC"));
 
   private static void memoryOfStandbys(KubeApiServer server) throws Exception {
     for (String flags : FLAG_SETS) {
@@ -212,6 +209,19 @@ public final class ScaleBenchmark {
         Thread.sleep(10_000);
         System.out.printf("standby with %s: caches synced after %.2f s, RSS %.0f MiB, peak %.0f MiB%n", flags,
             (synced - launched) / 1e9, standby.memoryKiB("VmRSS") / 1024.0, standby.memoryKiB("VmHWM") / 1024.0);
+        if (flags.contains("NativeMemoryTracking")) {
+          Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+              Long.toString(standby.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
+          String out = new String(jcmd.getInputStream().readAllBytes());
+          jcmd.waitFor();
+          out.lines().filter(l -> l.contains("committed=") && (l.startsWith("-") || l.startsWith("Total")))
+              .forEach(l -> System.out.println("  NMT " + l.trim()));
+          Process histogram = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+              Long.toString(standby.pid()), "GC.class_histogram").redirectErrorStream(true).start();
+          String classes = new String(histogram.getInputStream().readAllBytes());
+          histogram.waitFor();
+          classes.lines().limit(25).forEach(l -> System.out.println("  heap " + l));
+        }
       }
     }
   }
@@ -255,10 +265,8 @@ public final class ScaleBenchmark {
 
   private static void patch(CoreV1Api api, ApiClient client, String ns, String name, String resourceVersion, String address)
       throws Exception {
+    // The controller's fields but the finalizer, which it would take off a Service of another class.
     JsonObject metadata = new JsonObject();
-    JsonArray finalizers = new JsonArray();
-    finalizers.add(KubeVipNames.FINALIZER);
-    metadata.add("finalizers", finalizers);
     JsonObject labels = new JsonObject();
     labels.addProperty(KubeVipNames.IMPLEMENTATION_LABEL, KubeVipNames.IMPLEMENTATION_VALUE);
     metadata.add("labels", labels);
@@ -277,9 +285,55 @@ public final class ScaleBenchmark {
         V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
   }
 
-  private static void row(String label, long total, long[] latencies, boolean complete) {
-    System.out.printf("%-52s %9.2f %9.1f %9.1f%s%n", label, total / 1e9, EndToEndBenchmark.percentile(latencies, 0.5) / 1e6,
-        EndToEndBenchmark.percentile(latencies, 0.99) / 1e6, complete ? "" : " INCOMPLETE");
+  /** One burst of {@value #BURST}: from the first create sent to the last address seen, and each Service's latency. */
+  record Burst(long total, long[] latencies, boolean complete) {
+    static Burst of(Burst a, Burst b) {
+      return new Burst((a.total() + b.total()) / 2,
+          java.util.stream.LongStream.concat(java.util.Arrays.stream(a.latencies()), java.util.Arrays.stream(b.latencies())).toArray(),
+          a.complete() && b.complete());
+    }
+  }
+
+  private static Burst controllerBurst(TestServices kube, AddressedWatch watch, String ns) throws Exception {
+    long[] sent = new long[BURST];
+    long start = System.nanoTime();
+    parallel(BURST, i -> () -> {
+      sent[i] = System.nanoTime();
+      kube.create(EndToEndBenchmark.service(ns, i));
+      return null;
+    });
+    return collect(watch, ns, sent, start);
+  }
+
+  /** The floor: each thread creates a Service and patches it with a precomputed address at once. */
+  private static Burst floorBurst(TestServices kube, AddressedWatch watch, CoreV1Api patcher, ApiClient asController, String ns,
+      int secondOctet) throws Exception {
+    long[] sent = new long[BURST];
+    long start = System.nanoTime();
+    parallel(BURST, i -> () -> {
+      sent[i] = System.nanoTime();
+      V1Service service = EndToEndBenchmark.service(ns, i);
+      service.getSpec().setLoadBalancerClass(FLOOR_CLASS);
+      String rv = kube.create(service).getMetadata().getResourceVersion();
+      patch(patcher, asController, ns, EndToEndBenchmark.name(i), rv, EndToEndBenchmark.address(secondOctet, i));
+      return null;
+    });
+    return collect(watch, ns, sent, start);
+  }
+
+  private static Burst collect(AddressedWatch watch, String ns, long[] sent, long start) {
+    boolean complete = watch.awaitCount(ns, BURST, Duration.ofMinutes(10));
+    long[] latencies = new long[BURST];
+    for (int i = 0; i < BURST; i++) {
+      latencies[i] = watch.seen(ns + "/" + EndToEndBenchmark.name(i)) - sent[i];
+    }
+    return new Burst(watch.lastSeen(ns) - start, latencies, complete);
+  }
+
+  private static void row(String label, Burst burst) {
+    System.out.printf("%-52s %9.2f %9.1f %9.1f%s%n", label, burst.total() / 1e9,
+        EndToEndBenchmark.percentile(burst.latencies(), 0.5) / 1e6, EndToEndBenchmark.percentile(burst.latencies(), 0.99) / 1e6,
+        burst.complete() ? "" : " INCOMPLETE");
   }
 
   private static void parallel(int n, java.util.function.IntFunction<java.util.concurrent.Callable<Void>> task) throws Exception {
