@@ -311,10 +311,18 @@ public final class EndToEndBenchmark {
   /** The controller's write for a fresh Service, as {@link ServicePatch#ensure} builds it. */
   private static void patch(CoreV1Api api, ApiClient client, String ns, String name, String resourceVersion, String address)
       throws Exception {
+    patch(api, client, ns, name, resourceVersion, address, true);
+  }
+
+  /** As above; without the finalizer for a Service of another class (the controller would take it off). */
+  static void patch(CoreV1Api api, ApiClient client, String ns, String name, String resourceVersion, String address,
+      boolean finalizer) throws Exception {
     JsonObject metadata = new JsonObject();
-    JsonArray finalizers = new JsonArray();
-    finalizers.add(KubeVipNames.FINALIZER);
-    metadata.add("finalizers", finalizers);
+    if (finalizer) {
+      JsonArray finalizers = new JsonArray();
+      finalizers.add(KubeVipNames.FINALIZER);
+      metadata.add("finalizers", finalizers);
+    }
     JsonObject labels = new JsonObject();
     labels.addProperty(KubeVipNames.IMPLEMENTATION_LABEL, KubeVipNames.IMPLEMENTATION_VALUE);
     metadata.add("labels", labels);
@@ -359,7 +367,7 @@ public final class EndToEndBenchmark {
   }
 
   /** Runs task(i) for i in [0, n) on {@value #THREADS} threads; returns nanoTime when all are done. */
-  private static long parallel(int n, IntFunction<java.util.concurrent.Callable<Void>> task) throws Exception {
+  static long parallel(int n, IntFunction<java.util.concurrent.Callable<Void>> task) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(THREADS);
     try {
       List<Future<Void>> futures = new ArrayList<>(n);
@@ -586,12 +594,12 @@ public final class EndToEndBenchmark {
   // ---------------------------------------------------------------------------------------------
   // helpers
 
-  private static long waitForLog(ControllerProcess controller, String text, Duration timeout) throws InterruptedException {
+  static long waitForLog(ControllerProcess controller, String text, Duration timeout) throws InterruptedException {
     return waitForLog(controller, text, timeout, 100);
   }
 
   /** Polls the log every pollMillis; returns nanoTime when the text was first seen. */
-  private static long waitForLog(ControllerProcess controller, String text, Duration timeout, long pollMillis)
+  static long waitForLog(ControllerProcess controller, String text, Duration timeout, long pollMillis)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!controller.log().contains(text)) {
@@ -625,7 +633,7 @@ public final class EndToEndBenchmark {
     return String.join("\n", Arrays.asList(all).subList(Math.max(0, all.length - lines), all.length));
   }
 
-  private static void sleepQuietly(long millis) {
+  static void sleepQuietly(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {

@@ -1,14 +1,11 @@
 package dev.lbipam.controller;
 
-import com.google.gson.JsonObject;
 import com.google.gson.reflect.TypeToken;
 import dev.lbipam.testsupport.KubeApiServer;
-import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceList;
-import io.kubernetes.client.util.PatchUtils;
 import io.kubernetes.client.util.Watch;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Scale benchmark (not a test; docs/benchmarks.md): a cluster filled with N LoadBalancer Services
@@ -43,7 +37,7 @@ import java.util.concurrent.Future;
  * CONTROLLER_JVM} says otherwise. Run: {@code BENCH=scale dev/bench.sh 50000}.
  */
 public final class ScaleBenchmark {
-  static final int THREADS = 16;
+  static final int THREADS = EndToEndBenchmark.THREADS;
   static final int BURST = 1000;
   /**
    * The image's flags as the JVM applies them in a container limited to 384 MiB: MaxRAM makes it
@@ -95,7 +89,7 @@ public final class ScaleBenchmark {
     int namespaces = Math.max(4, n / 1000);
     System.out.printf("ScaleBenchmark N=%d namespaces=%d threads=%d nproc=%d controller JVM %s%n", n, namespaces, THREADS,
         Runtime.getRuntime().availableProcessors(), ControllerProcess.jvmOptions());
-    try (KubeApiServer server = KubeApiServer.start()) {
+    try (KubeApiServer server = KubeApiServer.builder().serviceClusterIpRange("10.96.0.0/12,fd00:10:96::/108").start()) {
       ApiClient admin = server.adminClient();
       Manifests.installRbac(admin);
       TestServices kube = new TestServices(admin);
@@ -120,7 +114,7 @@ public final class ScaleBenchmark {
       kube.setPoolKeys(pools);
 
       long fillStart = System.nanoTime();
-      parallel(n, i -> () -> {
+      EndToEndBenchmark.parallel(n, i -> () -> {
         int k = i % namespaces;
         kube.create(service(names.get(k), Kind.of(k), i / namespaces));
         return null;
@@ -138,8 +132,8 @@ public final class ScaleBenchmark {
         int before = watch.total();
         ControllerProcess leader = ControllerProcess.start(server, "scale-a");
         long launched = System.nanoTime();
-        long synced = waitForLog(leader, "caches synced", Duration.ofMinutes(10));
-        long indexed = waitForLog(leader, "indexed existing services", Duration.ofMinutes(10));
+        long synced = EndToEndBenchmark.waitForLog(leader, "caches synced", Duration.ofMinutes(10));
+        long indexed = EndToEndBenchmark.waitForLog(leader, "indexed existing services", Duration.ofMinutes(10));
         watch.awaitTotal(before + 1, Duration.ofMinutes(10));
         long first = watch.firstAfter(launched);
         boolean all = watch.awaitTotal(n, Duration.ofMinutes(30));
@@ -178,11 +172,11 @@ public final class ScaleBenchmark {
         System.out.println("duplicates among non-shared addresses: " + watch.duplicatesOutside(names, Kind.SHARED));
 
         ControllerProcess standby = ControllerProcess.start(server, "scale-b");
-        waitForLog(standby, "caches synced", Duration.ofMinutes(10));
+        EndToEndBenchmark.waitForLog(standby, "caches synced", Duration.ofMinutes(10));
         Thread.sleep(3000);
         failOver(server, kube, watch, leader, standby, probeNs, "p-kill", false);
         ControllerProcess third = ControllerProcess.start(server, "scale-c");
-        waitForLog(third, "caches synced", Duration.ofMinutes(10));
+        EndToEndBenchmark.waitForLog(third, "caches synced", Duration.ofMinutes(10));
         Thread.sleep(3000);
         failOver(server, kube, watch, standby, third, probeNs, "p-term", true);
         System.out.printf("leader after both fail-overs: peak RSS (VmHWM) %.0f MiB%n", third.memoryKiB("VmHWM") / 1024.0);
@@ -205,7 +199,7 @@ public final class ScaleBenchmark {
       System.setProperty("lbipam.controller.jvm", flags);
       try (ControllerProcess standby = ControllerProcess.start(server, "scale-memory")) {
         long launched = System.nanoTime();
-        long synced = waitForLog(standby, "caches synced", Duration.ofMinutes(10));
+        long synced = EndToEndBenchmark.waitForLog(standby, "caches synced", Duration.ofMinutes(10));
         Thread.sleep(10_000);
         System.out.printf("standby with %s: caches synced after %.2f s, RSS %.0f MiB, peak %.0f MiB%n", flags,
             (synced - launched) / 1e9, standby.memoryKiB("VmRSS") / 1024.0, standby.memoryKiB("VmHWM") / 1024.0);
@@ -242,7 +236,7 @@ public final class ScaleBenchmark {
       leader.kill();
     }
     kube.create(TestServices.loadBalancer(probeNs, probe));
-    long leading = waitForLog(standby, "leading; starting workers", Duration.ofMinutes(5), 20);
+    long leading = EndToEndBenchmark.waitForLog(standby, "leading; starting workers", Duration.ofMinutes(5), 20);
     watch.awaitKey(probeNs + "/" + probe, Duration.ofMinutes(5));
     long addressed = watch.seen(probeNs + "/" + probe);
     System.out.printf("fail-over (%s, lease 6 s / renew 4 s / retry 1 s): standby leading after %.2f s,"
@@ -263,28 +257,6 @@ public final class ScaleBenchmark {
     return service;
   }
 
-  private static void patch(CoreV1Api api, ApiClient client, String ns, String name, String resourceVersion, String address)
-      throws Exception {
-    // The controller's fields but the finalizer, which it would take off a Service of another class.
-    JsonObject metadata = new JsonObject();
-    JsonObject labels = new JsonObject();
-    labels.addProperty(KubeVipNames.IMPLEMENTATION_LABEL, KubeVipNames.IMPLEMENTATION_VALUE);
-    metadata.add("labels", labels);
-    JsonObject annotations = new JsonObject();
-    annotations.addProperty(KubeVipNames.ADDRESSES_ANNOTATION, address);
-    metadata.add("annotations", annotations);
-    metadata.addProperty("resourceVersion", resourceVersion);
-    JsonObject spec = new JsonObject();
-    spec.addProperty("loadBalancerIP", address);
-    JsonObject patch = new JsonObject();
-    patch.add("metadata", metadata);
-    patch.add("spec", spec);
-    String json = patch.toString();
-    PatchUtils.patch(V1Service.class,
-        () -> api.patchNamespacedService(name, ns, new V1Patch(json)).fieldManager(KubeVipNames.FIELD_MANAGER).buildCall(null),
-        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
-  }
-
   /** One burst of {@value #BURST}: from the first create sent to the last address seen, and each Service's latency. */
   record Burst(long total, long[] latencies, boolean complete) {
     static Burst of(Burst a, Burst b) {
@@ -297,7 +269,7 @@ public final class ScaleBenchmark {
   private static Burst controllerBurst(TestServices kube, AddressedWatch watch, String ns) throws Exception {
     long[] sent = new long[BURST];
     long start = System.nanoTime();
-    parallel(BURST, i -> () -> {
+    EndToEndBenchmark.parallel(BURST, i -> () -> {
       sent[i] = System.nanoTime();
       kube.create(EndToEndBenchmark.service(ns, i));
       return null;
@@ -310,12 +282,12 @@ public final class ScaleBenchmark {
       int secondOctet) throws Exception {
     long[] sent = new long[BURST];
     long start = System.nanoTime();
-    parallel(BURST, i -> () -> {
+    EndToEndBenchmark.parallel(BURST, i -> () -> {
       sent[i] = System.nanoTime();
       V1Service service = EndToEndBenchmark.service(ns, i);
       service.getSpec().setLoadBalancerClass(FLOOR_CLASS);
       String rv = kube.create(service).getMetadata().getResourceVersion();
-      patch(patcher, asController, ns, EndToEndBenchmark.name(i), rv, EndToEndBenchmark.address(secondOctet, i));
+      EndToEndBenchmark.patch(patcher, asController, ns, EndToEndBenchmark.name(i), rv, EndToEndBenchmark.address(secondOctet, i), false);
       return null;
     });
     return collect(watch, ns, sent, start);
@@ -334,40 +306,6 @@ public final class ScaleBenchmark {
     System.out.printf("%-52s %9.2f %9.1f %9.1f%s%n", label, burst.total() / 1e9,
         EndToEndBenchmark.percentile(burst.latencies(), 0.5) / 1e6, EndToEndBenchmark.percentile(burst.latencies(), 0.99) / 1e6,
         burst.complete() ? "" : " INCOMPLETE");
-  }
-
-  private static void parallel(int n, java.util.function.IntFunction<java.util.concurrent.Callable<Void>> task) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-    try {
-      List<Future<Void>> futures = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        futures.add(pool.submit(task.apply(i)));
-      }
-      for (Future<Void> future : futures) {
-        future.get();
-      }
-    } finally {
-      pool.shutdown();
-    }
-  }
-
-  private static long waitForLog(ControllerProcess controller, String text, Duration timeout) throws InterruptedException {
-    return waitForLog(controller, text, timeout, 50);
-  }
-
-  private static long waitForLog(ControllerProcess controller, String text, Duration timeout, long pollMillis)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!controller.log().contains(text)) {
-      if (!controller.isAlive()) {
-        throw new IllegalStateException("controller exited:\n" + controller.log());
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException("controller did not log \"" + text + "\" within " + timeout);
-      }
-      Thread.sleep(pollMillis);
-    }
-    return System.nanoTime();
   }
 
   /** One watch over all namespaces: when each Service was first seen with an address, and which. */
@@ -433,7 +371,7 @@ public final class ScaleBenchmark {
         try {
           rv = list();
         } catch (Exception e) {
-          sleep(200);
+          EndToEndBenchmark.sleepQuietly(200);
         }
       }
     }
@@ -505,17 +443,9 @@ public final class ScaleBenchmark {
         if (System.nanoTime() - deadline > 0) {
           return false;
         }
-        sleep(20);
+        EndToEndBenchmark.sleepQuietly(20);
       }
       return true;
-    }
-
-    private static void sleep(long millis) {
-      try {
-        Thread.sleep(millis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
     }
 
     @Override

@@ -89,6 +89,7 @@ public final class KubeApiServer implements AutoCloseable {
   private final Path runDir;
   private final Duration startupTimeout;
   private final List<String> extraApiServerArgs;
+  private final String serviceClusterIpRange;
   private final String adminToken;
   /** "ns/name" -> token. */
   private final Map<String, String> serviceAccountTokens;
@@ -106,6 +107,7 @@ public final class KubeApiServer implements AutoCloseable {
     this.runDir = runDir;
     this.startupTimeout = builder.startupTimeout;
     this.extraApiServerArgs = List.copyOf(builder.extraApiServerArgs);
+    this.serviceClusterIpRange = builder.serviceClusterIpRange;
     this.adminToken = randomToken();
     Map<String, String> tokens = new LinkedHashMap<>();
     for (String identity : builder.serviceAccounts) {
@@ -137,8 +139,20 @@ public final class KubeApiServer implements AutoCloseable {
     private Duration startupTimeout = Duration.ofSeconds(
         Long.getLong("lbipam.kube.startupTimeoutSeconds", DEFAULT_STARTUP_TIMEOUT.toSeconds()));
     private final List<String> extraApiServerArgs = new ArrayList<>();
+    private String serviceClusterIpRange = SERVICE_CLUSTER_IP_RANGE;
 
     private Builder() {}
+
+    /**
+     * The Service cluster IP ranges (default {@value KubeApiServer#SERVICE_CLUSTER_IP_RANGE}). A
+     * benchmark with tens of thousands of Services wants the largest the API server takes
+     * ({@code /12} and {@code /108}): it picks cluster IPs at random and retries on a taken one,
+     * so creates slow down as a small range fills.
+     */
+    public Builder serviceClusterIpRange(String ranges) {
+      this.serviceClusterIpRange = Objects.requireNonNull(ranges, "ranges");
+      return this;
+    }
 
     /** The folder with {@code kube-apiserver} and {@code etcd}; default {@link KubeBinaries#locate()}. */
     public Builder binaries(Path folder) {
@@ -422,7 +436,7 @@ public final class KubeApiServer implements AutoCloseable {
           "--bind-address", "127.0.0.1",
           "--advertise-address", "127.0.0.1",
           "--cert-dir", runDir.resolve("certs").toString(),
-          "--service-cluster-ip-range", SERVICE_CLUSTER_IP_RANGE,
+          "--service-cluster-ip-range", serviceClusterIpRange,
           "--authorization-mode", "RBAC",
           "--disable-admission-plugins", "ServiceAccount",
           "--allow-privileged",
