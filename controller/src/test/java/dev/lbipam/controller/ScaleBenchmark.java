@@ -33,7 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       to a Service created right after the kill being addressed.
  * </ol>
  *
- * <p>The controller runs with the image's JVM flags at the manifest's 384 MiB limit unless {@code
+ * <p>The controller runs with the image's JVM flags at the manifest's 512 MiB limit unless {@code
  * CONTROLLER_JVM} says otherwise. Run: {@code BENCH=scale dev/bench.sh 50000}.
  */
 public final class ScaleBenchmark {
@@ -44,13 +44,13 @@ public final class ScaleBenchmark {
    * size the heap from that limit (75%: 288 MiB; initial 1/64), and with less than 1792 MiB a
    * container's JVM picks the Serial collector (said here, since MaxRAM does not make it do so).
    */
-  static final String CONTAINER = "-XX:MaxRAM=384m -XX:MaxRAMPercentage=75 -XX:+UseSerialGC";
+  static final String CONTAINER = "-XX:MaxRAM=512m -XX:MaxRAMPercentage=60 -XX:+UseSerialGC";
   /** The image's flags before this benchmark (Containerfile): the JVM's defaults otherwise. */
   static final String IMAGE_JVM_BEFORE = CONTAINER + " -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
   /** The image's flags now: C1 only (less compiler memory, a faster start), a smaller code cache and stacks. */
   static final String PRODUCTION_JVM =
       IMAGE_JVM_BEFORE + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k";
-  static final long MANIFEST_LIMIT_MIB = 384;
+  static final long MANIFEST_LIMIT_MIB = 512;
   /** The floor's Services: a class of their own, so that the running controller leaves them alone. */
   static final String FLOOR_CLASS = "bench.lbipam.dev/floor";
 
