@@ -40,8 +40,8 @@ public final class ScaleBenchmark {
   static final int THREADS = EndToEndBenchmark.THREADS;
   static final int BURST = 1000;
   /**
-   * The image's flags as the JVM applies them in a container limited to 384 MiB: MaxRAM makes it
-   * size the heap from that limit (75%: 288 MiB; initial 1/64), and with less than 1792 MiB a
+   * The image's flags as the JVM applies them in a container limited to 512 MiB: MaxRAM makes it
+   * size the heap from that limit (60%: 307 MiB; initial 1/64), and with less than 1792 MiB a
    * container's JVM picks the Serial collector (said here, since MaxRAM does not make it do so).
    */
   static final String CONTAINER = "-XX:MaxRAM=512m -XX:MaxRAMPercentage=60 -XX:+UseSerialGC";
