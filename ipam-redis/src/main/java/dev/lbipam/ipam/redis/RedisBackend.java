@@ -271,7 +271,7 @@ public final class RedisBackend implements IpamBackend {
         claimed.clear();
         IpAddress from = lost;
         // Claims that follow the lost address in its block are likely taken too: learn a window of them.
-        mirror(owner.namespace(), false, block -> block.contains(from)
+        learn(owner.namespace(), block -> block.contains(from)
             ? store.claimedWithin(new IpRange(from, block.last()), LEARN_WINDOW)
             : List.of());
         LOG.debug("lost a race for address={}; deciding again", lost);
@@ -510,13 +510,12 @@ public final class RedisBackend implements IpamBackend {
   }
 
   /**
-   * Mirrors what Redis holds inside the namespace's pool blocks into the local book: {@code read}
-   * gets a block's claims (or those of part of it) from Redis, outside the lock, and the book is
-   * updated under it. An address this cluster holds meanwhile stays ours. With {@code wholeBlocks},
-   * the read is complete, so foreign marks it no longer shows are dropped; a lost race that marks
-   * one meanwhile only costs another race, since the claim script decides.
+   * Marks claims Redis holds in part of the namespace's pool blocks (after a lost race): {@code read}
+   * gets them from Redis outside the lock, and the book is updated under it. An address this
+   * cluster holds meanwhile stays ours; a mark that turns out stale only costs another race, since
+   * the claim script decides.
    */
-  private void mirror(String namespace, boolean wholeBlocks, Function<IpRange, List<IpAddress>> read) {
+  private void learn(String namespace, Function<IpRange, List<IpAddress>> read) {
     List<IpRange> blocks;
     synchronized (this) {
       blocks = blocksOf(namespace);
@@ -524,7 +523,7 @@ public final class RedisBackend implements IpamBackend {
     for (IpRange block : blocks) {
       List<IpAddress> claimed = read.apply(block);
       synchronized (this) {
-        applyClaims(block, claimed, wholeBlocks);
+        applyClaims(block, claimed, false);
       }
     }
   }
@@ -533,6 +532,7 @@ public final class RedisBackend implements IpamBackend {
     return pools.config().select(namespace) instanceof KubeVipConfig.PoolSelection.Found found ? found.pool().blocks() : List.of();
   }
 
+  /** With {@code wholeBlock} the read is complete, so foreign marks it no longer shows are dropped. */
   private void applyClaims(IpRange block, List<IpAddress> claimed, boolean wholeBlock) {
     if (wholeBlock) {
       Set<IpAddress> inRedis = new HashSet<>(claimed);
