@@ -8,8 +8,6 @@ import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
-import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
-import io.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.informer.ResourceEventHandler;
@@ -60,7 +58,7 @@ public final class ControllerApp implements AutoCloseable {
   private HttpEndpoints http;
   private LegacyEventBroadcaster broadcaster;
   private ControllerManager manager;
-  private LeaderElector elector;
+  private LeaseElector elector;
   private Metrics metrics;
   private java.util.concurrent.ScheduledExecutorService maintenance;
   private LeaseFence fence;
@@ -195,10 +193,12 @@ public final class ControllerApp implements AutoCloseable {
     RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
     WaitingServices waiting = new WaitingServices(queue);
     metrics = new Metrics(registry, settings.backend(), backend, waiting::size);
+    ServiceDecider.Scope scope = new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName());
+    StandbyQueue standbyQueue = new StandbyQueue(leading::get, scope);
     ControllerLoop loop =
         new ControllerLoop(new ControllerLoop.Inputs(
             settings.clusterId(),
-            new ServiceDecider.Scope(settings.loadBalancerClassOnly(), settings.loadBalancerClassName()),
+            scope,
             backend,
             new Lister<>(serviceInformer.getIndexer()),
             new Lister<>(configMapInformer.getIndexer()),
@@ -216,7 +216,10 @@ public final class ControllerApp implements AutoCloseable {
         ControllerBuilder.defaultBuilder(factory)
             .withName("lbipam-services")
             .withWorkQueue(queue)
-            .watch(q -> ControllerBuilder.controllerWatchBuilder(V1Service.class, q).build())
+            .watch(q -> ControllerBuilder.controllerWatchBuilder(V1Service.class, q)
+                .withOnAddFilter(standbyQueue::queueNow)
+                .withOnUpdateFilter((before, after) -> standbyQueue.queueNow(after))
+                .build())
             .withReadyFunc(
                 () -> {
                   if (!serviceInformer.hasSynced() || !configMapInformer.hasSynced()
@@ -270,7 +273,7 @@ public final class ControllerApp implements AutoCloseable {
           fence.startLeading();
           leading.set(true);
           metrics.leader.set(1);
-          LOG.info("leading; starting workers");
+          LOG.info("leading; starting workers queued={}", StandbyQueue.takeOver(serviceInformer.getIndexer().list(), queue));
           long every = settings.maintenanceInterval().toMillis();
           maintenance.scheduleWithFixedDelay(loop.maintenance::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           manager.run();
@@ -301,11 +304,15 @@ public final class ControllerApp implements AutoCloseable {
     synced.setDaemon(true);
     synced.start();
     if (settings.leaderElect()) {
+      // Lease calls get a client of their own, bounded per call: a hung renewal must not outlast
+      // the retry period (the lease fence closes writes at the renew deadline regardless).
+      ApiClient leaseClient = client(Duration.ofSeconds(30));
+      leaseClient.setHttpClient(leaseClient.getHttpClient().newBuilder().callTimeout(settings.retryPeriod()).build());
       Lock lock =
-          fence.wrap(new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), writeClient));
-      elector =
-          new LeaderElector(
-              new LeaderElectionConfig(lock, settings.leaseDuration(), settings.renewDeadline(), settings.retryPeriod()));
+          fence.wrap(new LeaseLock(settings.leaseNamespace(), settings.leaseName(), settings.identity(), leaseClient));
+      elector = new LeaseElector(lock,
+          new LeaseElector.Timing(settings.leaseDuration(), settings.renewDeadline(), settings.retryPeriod()),
+          System::nanoTime);
       Thread election =
           new Thread(
               () ->

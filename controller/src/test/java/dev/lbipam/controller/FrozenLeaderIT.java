@@ -50,9 +50,13 @@ class FrozenLeaderIT {
   }
 
   static String leaseHolder(KubeApiServer server) {
+    return leaseHolder(server, "kube-system", "kube-vip-cloud-controller");
+  }
+
+  static String leaseHolder(KubeApiServer server, String namespace, String name) {
     try {
       return new CoordinationV1Api(server.adminClient())
-          .readNamespacedLease("kube-vip-cloud-controller", "kube-system").execute().getSpec().getHolderIdentity();
+          .readNamespacedLease(name, namespace).execute().getSpec().getHolderIdentity();
     } catch (Exception e) {
       return "";
     }
