@@ -6,6 +6,7 @@ import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.ControllerManager;
 import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
+import io.kubernetes.client.extended.event.legacy.EventCorrelator;
 import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.Lock;
@@ -57,6 +58,8 @@ public final class ControllerApp implements AutoCloseable {
   private IpamBackend backend;
   private HttpEndpoints http;
   private LegacyEventBroadcaster broadcaster;
+  private LegacyEventBroadcaster normalBroadcaster;
+  private PacedEventSink pacedSink;
   private ControllerManager manager;
   private LeaseElector elector;
   private Metrics metrics;
@@ -184,8 +187,12 @@ public final class ControllerApp implements AutoCloseable {
     SharedIndexInformer<V1IPAddress> claimsSynced = claimInformer;
 
     broadcaster = new LegacyEventBroadcaster(new CoreV1Api(writeClient));
-    EventRecorder recorder = broadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
+    EventRecorder warningRecorder = broadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
     broadcaster.startRecording();
+    pacedSink = new PacedEventSink(new CoreV1Api(writeClient), PacedEventSink.DEFAULT, System::nanoTime);
+    normalBroadcaster = new LegacyEventBroadcaster(new EventCorrelator(), pacedSink);
+    EventRecorder normalRecorder = normalBroadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
+    normalBroadcaster.startRecording();
 
     CollectorRegistry registry = new CollectorRegistry(true);
     io.prometheus.client.hotspot.DefaultExports.register(registry);
@@ -205,7 +212,7 @@ public final class ControllerApp implements AutoCloseable {
             settings.configMapNamespace(),
             settings.configMapName(),
             ServiceWriter.of(writeClient),
-            new Events(recorder),
+            new Events(normalRecorder, warningRecorder, pacedSink::requested),
             metrics,
             claims,
             fence,
@@ -371,6 +378,10 @@ public final class ControllerApp implements AutoCloseable {
       }
       if (broadcaster != null) {
         broadcaster.shutdown();
+      }
+      if (normalBroadcaster != null) {
+        pacedSink.close();
+        normalBroadcaster.shutdown();
       }
       if (http != null) {
         http.close();

@@ -14,16 +14,27 @@ import org.slf4j.LoggerFactory;
  */
 public final class Events {
   private static final Logger LOG = LoggerFactory.getLogger(Events.class);
-  private final EventRecorder recorder;
+  private final EventRecorder normals;
+  private final EventRecorder warnings;
+  private final Runnable normalRequested;
   private final Map<String, String> lastWarning = new ConcurrentHashMap<>();
 
+  /** Both kinds through one recorder, at once. */
   public Events(EventRecorder recorder) {
-    this.recorder = recorder;
+    this(recorder, recorder, () -> {});
+  }
+
+  /** Normal Events through a (paced) recorder of their own, told of each; Warnings at once. */
+  public Events(EventRecorder normals, EventRecorder warnings, Runnable normalRequested) {
+    this.normals = normals;
+    this.warnings = warnings;
+    this.normalRequested = normalRequested;
   }
 
   public void normal(ServiceSnapshot service, EventReason reason, String message) {
     lastWarning.remove(service.key());
-    send(service, EventType.Normal, reason, message);
+    normalRequested.run();
+    send(normals, service, EventType.Normal, reason, message);
   }
 
   public void warning(ServiceSnapshot service, EventReason reason, String message) {
@@ -31,14 +42,14 @@ public final class Events {
     if (state.equals(lastWarning.put(service.key(), state))) {
       return;
     }
-    send(service, EventType.Warning, reason, message);
+    send(warnings, service, EventType.Warning, reason, message);
   }
 
   public void forget(String key) {
     lastWarning.remove(key);
   }
 
-  private void send(ServiceSnapshot service, EventType type, EventReason reason, String message) {
+  private static void send(EventRecorder recorder, ServiceSnapshot service, EventType type, EventReason reason, String message) {
     try {
       // Objects from an informer's first list carry no kind/apiVersion; build the reference ourselves.
       V1ObjectReference ref =

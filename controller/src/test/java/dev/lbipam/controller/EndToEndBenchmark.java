@@ -207,8 +207,25 @@ public final class EndToEndBenchmark {
       if (!all) {
         System.out.printf("WARNING: only %d of %d Services addressed within %s%n", addressed, n, ADDRESS_TIMEOUT);
       }
+      long events = awaitEvents(kube, ns, 2L * n);
+      System.out.printf("controller phase (%s): %d addressed after %.2f s, %d of %d Events written after %.2f s%n",
+          ns, addressed, (last - start) / 1e9, events, 2L * n, (System.nanoTime() - start) / 1e9);
       return new PhaseResult("controller", n, createPhase, -1, last - start, latencies, new long[0], addressed);
     }
+  }
+
+  /**
+   * Waits (up to five minutes) until the namespace holds this many Events and returns how many it
+   * holds. Normal Events yield to address work (ADR 0014), so a phase is over only once they are
+   * written; the next phase must not compete with them.
+   */
+  static long awaitEvents(TestServices kube, String ns, long expected) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    long count;
+    while ((count = kube.eventCount(ns)) < expected && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    return count;
   }
 
   /**

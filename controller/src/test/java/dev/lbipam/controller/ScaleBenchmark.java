@@ -274,7 +274,12 @@ public final class ScaleBenchmark {
       kube.create(EndToEndBenchmark.service(ns, i));
       return null;
     });
-    return collect(watch, ns, sent, start);
+    Burst burst = collect(watch, ns, sent, start);
+    long events = 2L * BURST;
+    long count = EndToEndBenchmark.awaitEvents(kube, ns, events);
+    System.out.printf("controller burst in %s: %d addressed after %.2f s, %d of %d Events written after %.2f s%n",
+        ns, BURST, burst.total() / 1e9, count, events, (System.nanoTime() - start) / 1e9);
+    return burst;
   }
 
   /** The floor: each thread creates a Service and patches it with a precomputed address at once. */

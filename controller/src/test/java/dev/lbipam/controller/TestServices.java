@@ -5,6 +5,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.CoreV1EventList;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -108,6 +109,13 @@ final class TestServices {
         .fieldSelector("involvedObject.kind=Service,involvedObject.name=" + serviceName)
         .execute()
         .getItems();
+  }
+
+  /** How many Events the namespace holds, from one list of one item (the server counts the rest). */
+  long eventCount(String namespace) throws ApiException {
+    CoreV1EventList page = core.listNamespacedEvent(namespace).limit(1).execute();
+    Long remaining = page.getMetadata() == null ? null : page.getMetadata().getRemainingItemCount();
+    return page.getItems().size() + (remaining == null ? 0 : remaining);
   }
 
   boolean hasEvent(String namespace, String serviceName, String type, String reason, String messagePart)
