@@ -6,7 +6,6 @@ import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.ControllerManager;
 import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
-import io.kubernetes.client.extended.event.legacy.EventCorrelator;
 import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.Lock;
@@ -190,7 +189,8 @@ public final class ControllerApp implements AutoCloseable {
     EventRecorder warningRecorder = broadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
     broadcaster.startRecording();
     pacedSink = new PacedEventSink(new CoreV1Api(writeClient), PacedEventSink.DEFAULT, System::nanoTime);
-    normalBroadcaster = new LegacyEventBroadcaster(new EventCorrelator(), pacedSink);
+    EventBacklog normalBacklog = new EventBacklog(EventBacklog.DEFAULT_LIMIT, System::nanoTime);
+    normalBroadcaster = new LegacyEventBroadcaster(normalBacklog.correlator(), pacedSink);
     EventRecorder normalRecorder = normalBroadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
     normalBroadcaster.startRecording();
 
@@ -212,7 +212,14 @@ public final class ControllerApp implements AutoCloseable {
             settings.configMapNamespace(),
             settings.configMapName(),
             ServiceWriter.of(writeClient),
-            new Events(normalRecorder, warningRecorder, pacedSink::requested),
+            new Events(normalRecorder, warningRecorder, () -> {
+              pacedSink.requested();
+              if (normalBacklog.admit()) {
+                return true;
+              }
+              metrics.eventsDropped.inc();
+              return false;
+            }),
             metrics,
             claims,
             fence,

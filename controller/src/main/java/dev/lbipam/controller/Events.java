@@ -5,6 +5,7 @@ import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,25 +17,29 @@ public final class Events {
   private static final Logger LOG = LoggerFactory.getLogger(Events.class);
   private final EventRecorder normals;
   private final EventRecorder warnings;
-  private final Runnable normalRequested;
+  private final BooleanSupplier admitNormal;
   private final Map<String, String> lastWarning = new ConcurrentHashMap<>();
 
   /** Both kinds through one recorder, at once. */
   public Events(EventRecorder recorder) {
-    this(recorder, recorder, () -> {});
+    this(recorder, recorder, () -> true);
   }
 
-  /** Normal Events through a (paced) recorder of their own, told of each; Warnings at once. */
-  public Events(EventRecorder normals, EventRecorder warnings, Runnable normalRequested) {
+  /**
+   * Normal Events through a (paced) recorder of their own, each first offered to {@code admitNormal}
+   * (false: dropped, the queue is full); Warnings at once, never dropped.
+   */
+  public Events(EventRecorder normals, EventRecorder warnings, BooleanSupplier admitNormal) {
     this.normals = normals;
     this.warnings = warnings;
-    this.normalRequested = normalRequested;
+    this.admitNormal = admitNormal;
   }
 
   public void normal(ServiceSnapshot service, EventReason reason, String message) {
     lastWarning.remove(service.key());
-    normalRequested.run();
-    send(normals, service, EventType.Normal, reason, message);
+    if (admitNormal.getAsBoolean()) {
+      send(normals, service, EventType.Normal, reason, message);
+    }
   }
 
   public void warning(ServiceSnapshot service, EventReason reason, String message) {

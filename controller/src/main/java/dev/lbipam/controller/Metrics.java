@@ -35,6 +35,7 @@ public final class Metrics {
   final Counter claimConflicts;
   final Counter claimsReleased;
   final Counter cacheBehind;
+  final Counter eventsDropped;
   final Gauge claims;
   final Gauge configProblems;
 
@@ -81,6 +82,10 @@ public final class Metrics {
     cacheBehind =
         Counter.build("lbipam_reconciles_deferred_total",
                 "Reconciles put off because the Service cache did not show this controller's last write yet.")
+            .register(registry);
+    eventsDropped =
+        Counter.build("lbipam_events_dropped_total",
+                "Normal Events dropped because " + EventBacklog.DEFAULT_LIMIT + " were already waiting to be written (Warnings are never dropped).")
             .register(registry);
     claims = Gauge.build("lbipam_claims", "Address claims (IPAddress objects) of this controller known.").register(registry);
     configProblems =

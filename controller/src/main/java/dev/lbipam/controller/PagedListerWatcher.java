@@ -20,6 +20,11 @@ import java.util.function.UnaryOperator;
  * slim as its page arrives. client-java's own list is one request: at 50,000 Services that is one
  * response of a few hundred MiB held as text and as objects at once, more than the controller's
  * heap. The watch is the usual one.
+ *
+ * <p>client-java's reflector keeps the list it got in a local variable for as long as it watches,
+ * a second copy of every object (the informer's transform makes new ones). The reflector hands the
+ * list to its store before it asks for the first watch, on the same thread, so the list is emptied
+ * then.
  */
 final class PagedListerWatcher<T extends KubernetesObject, L extends KubernetesListObject> implements ListerWatcher<T, L> {
   static final int PAGE = 500;
@@ -40,6 +45,7 @@ final class PagedListerWatcher<T extends KubernetesObject, L extends KubernetesL
   private final Type watchType;
   private final UnaryOperator<T> slim;
   private final BiFunction<List<T>, V1ListMeta, L> assemble;
+  private volatile List<T> handedOver;
 
   PagedListerWatcher(ApiClient client, Pager<L> pager, WatchCall watchCall, Type watchType, UnaryOperator<T> slim,
       BiFunction<List<T>, V1ListMeta, L> assemble) {
@@ -66,11 +72,17 @@ final class PagedListerWatcher<T extends KubernetesObject, L extends KubernetesL
       next = meta == null ? null : meta.getContinue();
       resourceVersion = meta == null ? resourceVersion : meta.getResourceVersion();
     } while (next != null && !next.isEmpty());
+    handedOver = items;
     return assemble.apply(items, new V1ListMeta().resourceVersion(resourceVersion));
   }
 
   @Override
   public Watchable<T> watch(CallGeneratorParams params) throws ApiException {
+    List<T> listed = handedOver;
+    if (listed != null) {
+      handedOver = null;
+      listed.clear();
+    }
     return Watch.createWatch(client, watchCall.call(params), watchType);
   }
 }

@@ -44,7 +44,9 @@ public final class ScaleBenchmark {
    * size the heap from that limit (60%: 307 MiB; initial 1/64), and with less than 1792 MiB a
    * container's JVM picks the Serial collector (said here, since MaxRAM does not make it do so).
    */
-  static final String CONTAINER = "-XX:MaxRAM=512m -XX:MaxRAMPercentage=60 -XX:+UseSerialGC";
+  /** The container's memory limit as the JVM sees it: SCALE_MAX_RAM (default the manifest's 512m). */
+  static final String MAX_RAM = System.getenv().getOrDefault("SCALE_MAX_RAM", "512m");
+  static final String CONTAINER = "-XX:MaxRAM=" + MAX_RAM + " -XX:MaxRAMPercentage=60 -XX:+UseSerialGC";
   /** The image's flags before this benchmark (Containerfile): the JVM's defaults otherwise. */
   static final String IMAGE_JVM_BEFORE = CONTAINER + " -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
   /** The image's flags now: C1 only (less compiler memory, a faster start), a smaller code cache and stacks. */
@@ -138,6 +140,14 @@ public final class ScaleBenchmark {
         long first = watch.firstAfter(launched);
         boolean all = watch.awaitTotal(n, Duration.ofMinutes(30));
         long last = watch.lastSeenOverall();
+        if (!leader.isAlive()) {
+          // Its figures would be meaningless; what it said last is the finding.
+          System.out.printf("backlog: the controller EXITED after %.1f s with %d of %d addressed; its last errors:%n",
+              (watch.lastSeenOverall() - launched) / 1e9, watch.total(), n);
+          List<String> errors = leader.log().lines().filter(l -> l.contains("level=ERROR")).toList();
+          errors.subList(Math.max(0, errors.size() - 3), errors.size()).forEach(l -> System.out.println("  " + LogText.cap(l)));
+          return;
+        }
         long peakAfterBacklog = leader.memoryKiB("VmHWM");
         System.out.printf("backlog: JVM start -> caches synced %.2f s, -> indexed %.2f s, -> first Service addressed %.2f s,"
                 + " -> all %d addressed %.1f s%s; peak RSS %.0f MiB%n",
