@@ -297,6 +297,9 @@ public final class ControllerApp implements AutoCloseable {
         };
     // Warm standby: the caches fill and follow the API server before this replica leads, so a
     // fail-over starts from synced caches rather than a LIST of every Service.
+    if (!HeapWatch.install(HeapWatch.DEFAULT_FRACTION, () -> serviceInformer.getIndexer().listKeys().size(), text -> { })) {
+      LOG.info("no heap pool with a collection threshold in this JVM; a full heap will not be reported");
+    }
     factory.startAllRegisteredInformers();
     LOG.info("informers started; caches fill while waiting for the leader lease");
     Thread synced = new Thread(() -> {

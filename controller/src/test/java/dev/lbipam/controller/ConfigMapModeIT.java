@@ -268,6 +268,7 @@ class ConfigMapModeIT {
           .contains("lbipam_leader 1.0")
           .contains("lbipam_build_info{version=\"")
           .contains("lbipam_claims ")
+          .contains("lbipam_events_dropped_total 0.0")
           .contains("lbipam_reconcile_duration_seconds_count")
           .contains("lbipam_allocations_total{pool=\"cidr-" + ns + "\",}");
     });
