@@ -141,7 +141,9 @@ final class ClaimKeeper {
         for (IpAddress mine : claimedNow) {
           claims.release(mine, owner.uid());
         }
-        claims.get(address).ifPresent(this::standIn);
+        // Held again even if a stand-in exists: a backend may have seen it while the address was
+        // still the other Service's, and must count it as used now that it may be free there.
+        claims.get(address).ifPresent(claim -> standIn(claim, true));
         return false;
       }
       if (!had) {
@@ -169,10 +171,25 @@ final class ClaimKeeper {
     }
     for (AddressClaim claim : claims.all()) {
       if (!standIns.containsKey(claim.name()) && !shownByAHolder(claim)) {
-        standIn(claim);
+        standIn(claim, false);
       }
     }
     return dropped;
+  }
+
+  /**
+   * Holds every stand-in again: a backend that lost its state (or could not record them when they
+   * were made) learns them anew, like the Services' holdings in a restore.
+   *
+   * @return how many stand-ins were held
+   */
+  int holdStandInsAgain() {
+    int held = 0;
+    for (Map.Entry<String, StandIn> entry : List.copyOf(standIns.entrySet())) {
+      backend.hold(new Holding(entry.getValue().owner(), List.of(IpAddress.parse(entry.getKey())), List.of(), false));
+      held++;
+    }
+    return held;
   }
 
   private boolean shownByAHolder(AddressClaim claim) {
@@ -191,7 +208,7 @@ final class ClaimKeeper {
   }
 
   /** Makes the backend count a claimed address as used until the claim's Service shows it. */
-  private void standIn(AddressClaim claim) {
+  private void standIn(AddressClaim claim, boolean holdAgain) {
     AddressClaim.Holder first = claim.holders().isEmpty() ? null : claim.holders().get(0);
     OwnerRef owner =
         first == null
@@ -199,8 +216,14 @@ final class ClaimKeeper {
             : new OwnerRef(clusterId, first.namespace(), first.name(), STAND_IN_UID_PREFIX + claim.name());
     Set<String> uids = new HashSet<>();
     claim.holders().forEach(h -> uids.add(h.uid()));
-    if (standIns.putIfAbsent(claim.name(), new StandIn(owner, uids)) == null) {
-      backend.hold(new Holding(owner, List.of(IpAddress.parse(claim.name())), List.of(), false));
+    StandIn existing = standIns.putIfAbsent(claim.name(), new StandIn(owner, uids));
+    if (existing == null) {
+      LOG.info("address claimed but shown by no service; held for its claim address={} claimedBy=\"{}\"", claim.name(),
+          claim.describeHolder());
+    }
+    if (existing == null || holdAgain) {
+      OwnerRef holder = existing == null ? owner : existing.owner();
+      backend.hold(new Holding(holder, List.of(IpAddress.parse(claim.name())), List.of(), false));
     }
   }
 

@@ -45,8 +45,9 @@ final class Maintenance {
       if (backend.needsRestore()) {
         gate.restore(() -> {
           int holders = holdings.holdAll();
+          int standIns = claims.holdStandInsAgain();
           backend.restoreCompleted();
-          LOG.warn("backend lost its state; re-asserted holdings holding={}", holders);
+          LOG.warn("backend lost its state; re-asserted holdings holding={} claimedNotShown={}", holders, standIns);
         });
         waiting.retryAll();
       }

@@ -358,6 +358,69 @@ class NetBoxModeIT {
     }
   }
 
+  /**
+   * A Service moved to an address of its own (annotation and spec): the address it had is free in
+   * NetBox at once, but the cluster still claims it for the grace period. NetBox must not be asked
+   * for it over and over (each time refused by the claim): the claim's stand-in reserves it there
+   * until the claim goes.
+   */
+  @Test
+  @Order(8)
+  void anAddressStillClaimedInTheClusterIsReservedInNetBoxSoTheNextServiceGetsAnotherAtOnce() throws Exception {
+    String ns = namespace("nb-moved");
+    netbox.createPrefix("10.80.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.80.0.0/28"));
+    kube.create(TestServices.loadBalancer(ns, "web"));
+    assertThat(awaitAddress(ns, "web")).isEqualTo("10.80.0.1");
+
+    kube.patchService(ns, "web",
+        "{\"metadata\":{\"annotations\":{\"" + KubeVipNames.ADDRESSES_ANNOTATION + "\":\"10.80.0.9\"}},"
+            + "\"spec\":{\"loadBalancerIP\":\"10.80.0.9\"}}");
+    await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "web", uid(ns, "web")).stream()
+        .map(RecordedAddress::host).toList().equals(List.of("10.80.0.9")));
+    long before = netbox.countCalls(HttpCall::isAllocation);
+    kube.create(TestServices.loadBalancer(ns, "next"));
+
+    assertThat(awaitAddress(ns, "next")).isEqualTo("10.80.0.2");
+    assertThat(netbox.countCalls(HttpCall::isAllocation) - before)
+        .as("at most one allocation meets the claimed address before it is reserved").isLessThanOrEqualTo(2);
+    assertThat(netbox.addresses().stream().filter(r -> r.host().equals("10.80.0.1")))
+        .singleElement().satisfies(r -> assertThat(r.status()).isEqualTo("reserved"));
+    // The claim is collected after --claim-gc-grace (60 s), and the reservation goes with it.
+    await().atMost(WAIT.multipliedBy(3)).until(() -> netbox.addresses().stream().noneMatch(r -> r.host().equals("10.80.0.1")));
+    assertThat(within("10.80.0.")).extracting(RecordedAddress::host).containsExactlyInAnyOrder("10.80.0.9", "10.80.0.2");
+  }
+
+  /**
+   * The same, when the claim's stand-in is made while NetBox is away: it is recorded once NetBox
+   * is back (restore, or the next claim race at the latest), not only after the claim is gone.
+   */
+  @Test
+  @Order(8)
+  void aClaimedAddressHeldWhileNetBoxWasAwayIsReservedWhenItReturns() throws Exception {
+    String ns = namespace("nb-away");
+    netbox.createPrefix("10.84.0.0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.84.0.0/28"));
+    kube.create(TestServices.loadBalancer(ns, "web"));
+    assertThat(awaitAddress(ns, "web")).isEqualTo("10.84.0.1");
+
+    netbox.stopListening();
+    kube.patchService(ns, "web",
+        "{\"metadata\":{\"annotations\":{\"" + KubeVipNames.ADDRESSES_ANNOTATION + "\":\"10.84.0.9\"}},"
+            + "\"spec\":{\"loadBalancerIP\":\"10.84.0.9\"}}");
+    await().atMost(WAIT).until(() -> controller.log().contains("held for its claim address=10.84.0.1 "));
+    netbox.startListening();
+    await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "web", uid(ns, "web")).stream()
+        .map(RecordedAddress::host).toList().equals(List.of("10.84.0.9")));
+    long before = netbox.countCalls(HttpCall::isAllocation);
+    kube.create(TestServices.loadBalancer(ns, "next"));
+
+    assertThat(awaitAddress(ns, "next")).isEqualTo("10.84.0.2");
+    assertThat(netbox.countCalls(HttpCall::isAllocation) - before).isLessThanOrEqualTo(2);
+    assertThat(netbox.addresses().stream().filter(r -> r.host().equals("10.84.0.1")))
+        .singleElement().satisfies(r -> assertThat(r.status()).isEqualTo("reserved"));
+  }
+
   @Test
   @Order(9)
   void theNetBoxManifestsAreValidAndKeptInStepWithTheBaseDeployment() throws Exception {

@@ -56,7 +56,10 @@ import org.slf4j.LoggerFactory;
  *       leads to the lookup.
  *   <li><b>hold</b> (restore, static addresses): the record for the address the Service shows is
  *       created with {@code POST /api/ipam/ip-addresses/} if missing; if someone else holds it, a
- *       {@link HoldOutcome.Conflicted} names them. The address is never moved.
+ *       {@link HoldOutcome.Conflicted} names them. The address is never moved. An unmanaged
+ *       holding (another load balancer's Service, or an address claimed in the cluster that no
+ *       Service shows yet) is recorded as {@code reserved} where it lies in a configured pool, so
+ *       that NetBox does not offer it; a Service of this cluster that shows it takes the record over.
  *   <li><b>release</b>: fetch, check the claim is still ours, DELETE (If-Match on 4.6+); 404 is
  *       done.
  *   <li><b>retainOnly</b> (GC): lists this cluster's records (tag and cluster field, paginated);
@@ -65,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>A cache of this cluster's claims (filled by those listings and by every call) answers {@link
- * #hold} without network calls when nothing changed. Thread-safe; calls for different owners run
+ * #hold} without network calls when nothing changed; {@link #allocate} trusts only its misses. Thread-safe; calls for different owners run
  * in parallel and NetBox serialises the allocations.
  */
 public final class NetBoxBackend implements IpamBackend {
@@ -344,7 +347,7 @@ public final class NetBoxBackend implements IpamBackend {
     return retry.executeSupplier(
         () -> {
           boolean firstTry = attempt.getAndIncrement() == 0;
-          Optional<NetBoxRecord> existing = lookup(key, firstTry);
+          Optional<NetBoxRecord> existing = lookupTrustingMisses(key, firstTry);
           if (existing.isPresent()) {
             if (!firstTry) {
               stats.count("claim_found_after_failure");
@@ -354,7 +357,7 @@ public final class NetBoxBackend implements IpamBackend {
           }
           List<String> full = new ArrayList<>();
           for (Candidate candidate : pools) {
-            NetBoxClient.Allocation result = client.allocate(candidate.pool(), element(owner, key));
+            NetBoxClient.Allocation result = client.allocate(candidate.pool(), element(owner, key, Use.SERVICE));
             if (result instanceof NetBoxClient.Allocation.Created created) {
               Optional<String> unclaimed = withoutOurClaim(created.record(), key);
               if (unclaimed.isPresent()) {
@@ -426,11 +429,11 @@ public final class NetBoxBackend implements IpamBackend {
   }
 
   /** The body of a new record: tag, claim, cluster, DNS name, description, status. */
-  private JsonObject element(OwnerRef owner, ClaimKey key) {
+  private JsonObject element(OwnerRef owner, ClaimKey key, Use use) {
     JsonObject element = new JsonObject();
-    element.addProperty("status", "active");
+    element.addProperty("status", use.status);
     element.addProperty("dns_name", dnsName(owner, settings.dnsSuffix()));
-    element.addProperty("description", description(owner));
+    element.addProperty("description", description(owner, use));
     JsonArray tags = new JsonArray();
     JsonObject tag = new JsonObject();
     tag.addProperty("slug", settings.tag());
@@ -452,8 +455,11 @@ public final class NetBoxBackend implements IpamBackend {
     return name.length() <= 255 ? name : name.substring(0, 255);
   }
 
-  private String description(OwnerRef owner) {
-    String text = "lbipam: Service " + owner.key() + " in cluster " + owner.clusterId();
+  private String description(OwnerRef owner, Use use) {
+    String text = use == Use.SERVICE
+        ? "lbipam: Service " + owner.key() + " in cluster " + owner.clusterId()
+        : "lbipam: reserved in cluster " + owner.clusterId() + " (claimed for " + owner.key()
+            + ", or shown by a Service lbipam does not manage)";
     return text.length() <= 200 ? text : text.substring(0, 200);
   }
 
@@ -489,6 +495,17 @@ public final class NetBoxBackend implements IpamBackend {
     NetBoxRecord record = found.stream().min(Comparator.comparingLong(NetBoxRecord::id)).orElseThrow();
     claims.put(text, record);
     return Optional.of(record);
+  }
+
+  /**
+   * For an allocation: a miss in the complete cache is trusted (a new Service costs no lookup),
+   * but a cached record is confirmed in NetBox first. An address handed out from a record NetBox
+   * no longer has (deleted there, or by a release whose reply was lost) could be another
+   * cluster's by now.
+   */
+  private Optional<NetBoxRecord> lookupTrustingMisses(ClaimKey key, boolean trustMiss) {
+    boolean cached = claims.containsKey(key.text());
+    return lookup(key, trustMiss && !cached);
   }
 
   private void remember(ClaimKey key, NetBoxRecord record) {
@@ -584,10 +601,34 @@ public final class NetBoxBackend implements IpamBackend {
   @Override
   public HoldOutcome hold(Holding holding) {
     OwnerRef owner = holding.owner();
-    if (!holding.managed() || !owner.clusterId().equals(settings.clusterId())) {
+    if (!owner.clusterId().equals(settings.clusterId())) {
       return new HoldOutcome.Held(); // not ours to record
     }
-    if (holding.addresses().isEmpty()) {
+    if (!holding.managed()) {
+      return holdUnmanaged(holding);
+    }
+    return record(owner, holding.addresses(), Use.SERVICE);
+  }
+
+  /**
+   * The status of the records lbipam creates: {@code active} for a Service it manages, {@code
+   * reserved} for an address that is only kept from being offered (see {@link #holdUnmanaged}),
+   * which gives way to a Service of this cluster that shows it.
+   */
+  private enum Use {
+    SERVICE("active"),
+    KEPT("reserved");
+
+    final String status;
+
+    Use(String status) {
+      this.status = status;
+    }
+  }
+
+  /** Makes NetBox hold exactly these addresses (one per family) for the owner. */
+  private HoldOutcome record(OwnerRef owner, List<IpAddress> addresses, Use use) {
+    if (addresses.isEmpty()) {
       try {
         release(owner);
         return new HoldOutcome.Held();
@@ -601,7 +642,7 @@ public final class NetBoxBackend implements IpamBackend {
       return new HoldOutcome.Unavailable(problem.get());
     }
     Map<IpFamily, IpAddress> wanted = new EnumMap<>(IpFamily.class);
-    holding.addresses().stream()
+    addresses.stream()
         .filter(a -> !a.isUnspecified()) // the DHCP placeholder 0.0.0.0 (or ::) is not an address to record
         .forEach(a -> wanted.putIfAbsent(a.family(), a));
     if (wanted.isEmpty()) {
@@ -629,7 +670,7 @@ public final class NetBoxBackend implements IpamBackend {
               current.get().display(), key);
           retry.executeSupplier(() -> deleteVerified(key, current.get().id()));
         }
-        ensureRecorded(owner, key, want).ifPresent(conflicts::add);
+        ensureRecorded(owner, key, want, use).ifPresent(conflicts::add);
       }
     } catch (NetBoxUnavailableException e) {
       restorePending.set(true);
@@ -638,6 +679,54 @@ public final class NetBoxBackend implements IpamBackend {
       return new HoldOutcome.Unavailable(e.getMessage());
     }
     return conflicts.isEmpty() ? new HoldOutcome.Held() : new HoldOutcome.Conflicted(conflicts);
+  }
+
+  /**
+   * An address shown by a Service lbipam does not manage, or claimed in the cluster but shown by no
+   * Service yet (a stand-in owner), counts as used. NetBox only knows that from a record: without
+   * one it offers the address again, to this cluster (whose claim then refuses it, every time) or
+   * to another. So what lies in one of the configured pools is recorded for its owner, as
+   * reserved; anything else is left alone, and a clash is no one's to report (the address is used
+   * either way). When NetBox is away, the holding is recorded at the next restore.
+   */
+  private HoldOutcome holdUnmanaged(Holding holding) {
+    if (!new ClaimKey(holding.owner(), IpFamily.IPV4).readsBack()) {
+      LOG.debug("an unmanaged holding whose owner a claim cannot name is not recorded owner={}", holding.owner());
+      return new HoldOutcome.Held();
+    }
+    List<IpAddress> inPools;
+    try {
+      if (setupProblem().isPresent()) {
+        restorePending.set(true);
+        return new HoldOutcome.Held();
+      }
+      inPools = holding.addresses().stream().filter(a -> !a.isUnspecified() && inAPool(a)).toList();
+    } catch (NetBoxUnavailableException e) {
+      restorePending.set(true);
+      return new HoldOutcome.Held();
+    }
+    HoldOutcome outcome = record(holding.owner(), inPools, Use.KEPT);
+    if (outcome instanceof HoldOutcome.Conflicted conflicted) {
+      LOG.debug("an unmanaged holding is recorded in netbox by someone else owner={} addresses={}", holding.owner(),
+          conflicted.conflicts().stream().map(Conflict::address).toList());
+    }
+    return new HoldOutcome.Held();
+  }
+
+  private boolean inAPool(IpAddress address) {
+    for (PoolConfig.Entry entry : config.allEntries()) {
+      if (entry.ref().family().map(f -> f != address.family()).orElse(false)) {
+        continue;
+      }
+      try {
+        if (resolve(entry.ref()).map(p -> p.contains(address)).orElse(false)) {
+          return true;
+        }
+      } catch (NetBoxApiException e) {
+        LOG.debug("pool not usable entry={} error=\"{}\"", entry, e.getMessage());
+      }
+    }
+    return false;
   }
 
   /** The VRF and mask for a record of this address: those of the pool it lies in, if any. */
@@ -663,8 +752,11 @@ public final class NetBoxBackend implements IpamBackend {
     return new Placement(Optional.empty(), address.family().bits());
   }
 
-  /** Creates this owner's record for {@code want}; a conflict when someone else holds it. */
-  private Optional<Conflict> ensureRecorded(OwnerRef owner, ClaimKey key, IpAddress want) {
+  /**
+   * Creates this owner's record for {@code want}; a conflict when someone else holds it. A
+   * Service's record takes the place of one this cluster only reserved ({@link Use#KEPT}).
+   */
+  private Optional<Conflict> ensureRecorded(OwnerRef owner, ClaimKey key, IpAddress want, Use use) {
     AtomicInteger attempt = new AtomicInteger();
     return retry.executeSupplier(
         () -> {
@@ -676,30 +768,43 @@ public final class NetBoxBackend implements IpamBackend {
             }
           }
           Placement placement = placement(owner.namespace(), want);
-          JsonObject element = element(owner, key);
+          JsonObject element = element(owner, key, use);
           element.addProperty("address", want + "/" + placement.maskLength());
           element.add("vrf", placement.vrfId().<com.google.gson.JsonElement>map(JsonPrimitive::new).orElse(JsonNull.INSTANCE));
-          NetBoxClient.Creation creation = client.createAddress(element);
-          if (creation instanceof NetBoxClient.Creation.Created created) {
-            remember(key, created.record());
-            LOG.info("recorded in netbox address={} id={} claim={}", created.record().display(), created.record().id(), key);
-            return Optional.<Conflict>empty();
+          boolean reservationRemoved = false;
+          while (true) {
+            NetBoxClient.Creation creation = client.createAddress(element);
+            if (creation instanceof NetBoxClient.Creation.Created created) {
+              remember(key, created.record());
+              LOG.info("recorded in netbox address={} id={} status={} claim={}", created.record().display(),
+                  created.record().id(), use.status, key);
+              return Optional.<Conflict>empty();
+            }
+            NetBoxClient.Creation.Refused refused = (NetBoxClient.Creation.Refused) creation;
+            if (refused.status() == 403) {
+              throw new NetBoxApiException(refused.message(), 403);
+            }
+            Optional<NetBoxRecord> mine = lookup(key, false);
+            if (mine.isPresent() && mine.get().address().equals(want)) {
+              stats.count("claim_clash_reused");
+              return Optional.<Conflict>empty();
+            }
+            List<NetBoxRecord> holders = client.findByAddress(want, placement.vrfId());
+            if (holders.isEmpty()) {
+              throw new NetBoxApiException("NetBox refused to record " + want + " for " + owner.key() + ": " + refused.message(), 400);
+            }
+            NetBoxRecord holder = holders.get(0);
+            Optional<ClaimKey> reservedFor = use == Use.SERVICE && !reservationRemoved && Use.KEPT.status.equals(holder.status())
+                ? ourClaim(holder) : Optional.empty();
+            if (reservedFor.isEmpty()) {
+              stats.count("conflict");
+              return Optional.of(conflict(want, holder));
+            }
+            LOG.info("a service takes the place of this cluster's reservation address={} reservedFor={} claim={}", want,
+                reservedFor.get(), key);
+            deleteVerified(reservedFor.get(), holder.id());
+            reservationRemoved = true;
           }
-          NetBoxClient.Creation.Refused refused = (NetBoxClient.Creation.Refused) creation;
-          if (refused.status() == 403) {
-            throw new NetBoxApiException(refused.message(), 403);
-          }
-          Optional<NetBoxRecord> mine = lookup(key, false);
-          if (mine.isPresent() && mine.get().address().equals(want)) {
-            stats.count("claim_clash_reused");
-            return Optional.<Conflict>empty();
-          }
-          List<NetBoxRecord> holders = client.findByAddress(want, placement.vrfId());
-          if (holders.isEmpty()) {
-            throw new NetBoxApiException("NetBox refused to record " + want + " for " + owner.key() + ": " + refused.message(), 400);
-          }
-          stats.count("conflict");
-          return Optional.of(conflict(want, holders.get(0)));
         });
   }
 
@@ -741,6 +846,9 @@ public final class NetBoxBackend implements IpamBackend {
               for (NetBoxRecord record : client.findByCustomField("lookup", settings.claimField(), key.text())) {
                 deleteVerified(key, record.id());
               }
+              // NetBox holds none now. A retry after a delete whose reply was lost finds nothing to
+              // delete, and the cached record must not outlive it: it would be handed out again.
+              claims.remove(key.text());
             }
             return null;
           });

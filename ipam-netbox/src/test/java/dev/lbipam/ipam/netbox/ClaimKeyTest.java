@@ -18,8 +18,19 @@ class ClaimKeyTest {
     assertThat(ClaimKey.parse(key.text())).contains(key);
   }
 
+  @Test
+  void onlyTheUidMayHoldASlashAsTheStandInOwnersDo() {
+    ClaimKey standIn = new ClaimKey(new OwnerRef("prod-1", "shop", "web", "claim/10.0.0.1"), IpFamily.IPV4);
+    assertThat(standIn.text()).isEqualTo("prod-1/shop/web/claim/10.0.0.1/ipv4");
+    assertThat(ClaimKey.parse(standIn.text())).contains(standIn);
+    assertThat(standIn.readsBack()).isTrue();
+    assertThat(new ClaimKey(new OwnerRef("prod-1", "", "nobody", "claim/10.0.0.1"), IpFamily.IPV4).readsBack()).isFalse();
+    assertThat(new ClaimKey(new OwnerRef("prod-1", "shop", "Service a/b", "claim/10.0.0.1"), IpFamily.IPV4).readsBack())
+        .isFalse();
+  }
+
   @ParameterizedTest(name = "\"{0}\" is not a claim")
-  @ValueSource(strings = {"", "a/b/c/d", "a/b/c/d/ipv5", "a/b/c/d/e/ipv4", "/b/c/d/ipv4", "a//c/d/ipv4", "a/b/c/d/IPV4"})
+  @ValueSource(strings = {"", "a/b/c/d", "a/b/c/d/ipv5", "/b/c/d/ipv4", "a//c/d/ipv4", "a/b/c/d/IPV4"})
   void anythingElseIsNotAClaim(String text) {
     assertThat(ClaimKey.parse(text)).isEmpty();
   }

@@ -1,0 +1,218 @@
+package dev.lbipam.ipam.netbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lbipam.ipam.spi.AllocationOutcome;
+import dev.lbipam.ipam.spi.AllocationOutcome.Allocated;
+import dev.lbipam.ipam.spi.AllocationRequest;
+import dev.lbipam.ipam.spi.BackendContext;
+import dev.lbipam.ipam.spi.FamilyPolicy;
+import dev.lbipam.ipam.spi.HoldOutcome;
+import dev.lbipam.ipam.spi.Holding;
+import dev.lbipam.ipam.spi.IpamBackend;
+import dev.lbipam.ipam.spi.OwnerRef;
+import dev.lbipam.ipam.spi.PortKey;
+import dev.lbipam.ipam.spi.net.IpAddress;
+import dev.lbipam.ipam.spi.net.IpFamily;
+import dev.lbipam.testsupport.netbox.HttpCall;
+import dev.lbipam.testsupport.netbox.NetBoxStandIn;
+import dev.lbipam.testsupport.netbox.NetBoxStandIn.RecordedAddress;
+import dev.lbipam.testsupport.netbox.NetBoxUnderTest;
+import dev.lbipam.testsupport.netbox.ProxiedRealNetBox;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Two clusters sharing one NetBox prefix while replies are lost or records vanish under the
+ * backend's cache: the address a backend returns must be recorded in NetBox for that owner, or
+ * the other cluster is given it too. Each test runs on the stand-in and on the real NetBox behind
+ * the fault proxy.
+ */
+class NetBoxBackendFaultIT {
+  private static final AtomicInteger AREA = new AtomicInteger();
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  static Stream<Named<Supplier<NetBoxUnderTest>>> netboxes() {
+    return Stream.of(
+        Named.of("stand-in", NetBoxStandIn::start),
+        Named.of("real NetBox", ProxiedRealNetBox::start));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      opened.get(i).close();
+    }
+  }
+
+  private NetBoxUnderTest open(Supplier<NetBoxUnderTest> which) {
+    NetBoxUnderTest netbox = which.get();
+    opened.add(netbox);
+    return netbox;
+  }
+
+  /** A fresh /24 for each test (the real NetBox lives as long as the JVM). */
+  private static String prefix(NetBoxUnderTest netbox) {
+    String cidr = "10.9" + AREA.get() / 250 + "." + AREA.getAndIncrement() % 250 + ".0/24";
+    netbox.createPrefix(cidr);
+    return cidr;
+  }
+
+  private IpamBackend backend(NetBoxUnderTest netbox, String cluster, String cidr) {
+    Map<String, String> options = new HashMap<>();
+    options.put("url", netbox.url());
+    options.put("retry-backoff", "PT0.01S");
+    String token = netbox.controllerToken();
+    IpamBackend backend = new NetBoxBackendFactory().create(
+        new BackendContext(cluster, options, n -> n.equals(NetBoxSettings.SECRET_TOKEN) ? Optional.of(token) : Optional.empty()));
+    opened.add(backend);
+    backend.configure(Optional.of(Map.of("netbox-prefix-global", cidr)));
+    return backend;
+  }
+
+  private static String cluster() {
+    return "fault-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static OwnerRef owner(String cluster, String name) {
+    return new OwnerRef(cluster, "ns", name, UUID.randomUUID().toString());
+  }
+
+  private static IpAddress allocate(IpamBackend backend, OwnerRef owner) {
+    AllocationOutcome outcome = backend.allocate(
+        new AllocationRequest(owner, List.of(IpFamily.IPV4), FamilyPolicy.SINGLE_STACK, List.of(new PortKey("TCP", 80))));
+    assertThat(outcome).as("%s", outcome).isInstanceOf(Allocated.class);
+    return ((Allocated) outcome).addresses().get(0);
+  }
+
+  /** The hosts NetBox records for this owner. */
+  private static List<String> recordedFor(NetBoxUnderTest netbox, OwnerRef owner) {
+    String claimPrefix = owner.clusterId() + "/" + owner.namespace() + "/" + owner.name() + "/" + owner.uid() + "/";
+    return netbox.addresses().stream()
+        .filter(a -> a.customField("lbipam_claim").map(c -> c.startsWith(claimPrefix)).orElse(false))
+        .map(RecordedAddress::host).toList();
+  }
+
+  private static Optional<RecordedAddress> recordOf(NetBoxUnderTest netbox, IpAddress address) {
+    return netbox.addresses().stream().filter(a -> a.host().equals(address.toString())).findFirst();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("netboxes")
+  void aReleaseWhoseDeleteReplyIsLostLeavesNothingCachedSoTheAddressIsNotGivenTwice(Supplier<NetBoxUnderTest> which) {
+    NetBoxUnderTest netbox = open(which);
+    String cidr = prefix(netbox);
+    String one = cluster();
+    String two = cluster();
+    IpamBackend first = backend(netbox, one, cidr);
+    IpamBackend second = backend(netbox, two, cidr);
+    OwnerRef web = owner(one, "web");
+    IpAddress given = allocate(first, web);
+
+    netbox.loseReplies(1, HttpCall::isAddressDelete);
+    first.release(web);
+    assertThat(netbox.faults().applied()).as("the delete's reply was lost").isEqualTo(1);
+    assertThat(recordedFor(netbox, web)).as("released in NetBox").isEmpty();
+
+    OwnerRef other = owner(two, "other");
+    assertThat(allocate(second, other)).as("the freed address goes to the other cluster").isEqualTo(given);
+    IpAddress again = allocate(first, web);
+    assertThat(again).as("the first cluster must not reuse what it released").isNotEqualTo(given);
+    assertThat(recordedFor(netbox, web)).containsExactly(again.toString());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("netboxes")
+  void aRecordDeletedInNetBoxIsNotReturnedFromTheCacheToItsOwner(Supplier<NetBoxUnderTest> which) {
+    NetBoxUnderTest netbox = open(which);
+    String cidr = prefix(netbox);
+    String one = cluster();
+    String two = cluster();
+    IpamBackend first = backend(netbox, one, cidr);
+    IpamBackend second = backend(netbox, two, cidr);
+    OwnerRef web = owner(one, "web");
+    IpAddress given = allocate(first, web);
+
+    netbox.deleteAddress(recordOf(netbox, given).orElseThrow().id());
+    OwnerRef other = owner(two, "other");
+    assertThat(allocate(second, other)).isEqualTo(given);
+
+    IpAddress again = allocate(first, web);
+    assertThat(again).as("an allocation trusts NetBox, not a cached record").isNotEqualTo(given);
+    assertThat(recordedFor(netbox, web)).containsExactly(again.toString());
+    assertThat(recordedFor(netbox, other)).containsExactly(given.toString());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("netboxes")
+  void aLostAllocationReplyIsFoundByItsClaimAndNeitherClusterGetsItTwice(Supplier<NetBoxUnderTest> which) {
+    NetBoxUnderTest netbox = open(which);
+    String cidr = prefix(netbox);
+    String one = cluster();
+    String two = cluster();
+    IpamBackend first = backend(netbox, one, cidr);
+    IpamBackend second = backend(netbox, two, cidr);
+    OwnerRef web = owner(one, "web");
+
+    netbox.loseReplies(1, HttpCall::isAllocation);
+    IpAddress given = allocate(first, web);
+    assertThat(netbox.faults().applied()).isEqualTo(1);
+    assertThat(recordedFor(netbox, web)).containsExactly(given.toString());
+    assertThat(allocate(second, owner(two, "other"))).isNotEqualTo(given);
+    assertThat(allocate(first, web)).as("idempotent for its owner").isEqualTo(given);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("netboxes")
+  void anUnmanagedHoldingInAPoolIsReservedUntilReleasedAndGivesWayToAServiceOfTheCluster(Supplier<NetBoxUnderTest> which) {
+    NetBoxUnderTest netbox = open(which);
+    String cidr = prefix(netbox);
+    String one = cluster();
+    String two = cluster();
+    IpamBackend first = backend(netbox, one, cidr);
+    IpamBackend second = backend(netbox, two, cidr);
+    OwnerRef web = owner(one, "web");
+    IpAddress lowest = allocate(first, web);
+    first.release(web);
+
+    // As the controller holds an address claimed in the cluster that no Service shows yet.
+    OwnerRef standIn = new OwnerRef(one, "ns", "web", "claim/" + lowest);
+    assertThat(first.hold(new Holding(standIn, List.of(lowest), List.of(), false))).isInstanceOf(HoldOutcome.Held.class);
+    assertThat(recordOf(netbox, lowest)).hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("reserved"));
+    assertThat(allocate(first, owner(one, "next"))).as("this cluster is not offered it").isNotEqualTo(lowest);
+    assertThat(allocate(second, owner(two, "other"))).as("nor is the other cluster").isNotEqualTo(lowest);
+    OwnerRef outside = owner(one, "elsewhere");
+    assertThat(first.hold(new Holding(outside, List.of(IpAddress.parse("192.0.2.77")), List.of(), false)))
+        .isInstanceOf(HoldOutcome.Held.class);
+    assertThat(recordedFor(netbox, outside)).as("an address outside every pool is not NetBox's business").isEmpty();
+
+    OwnerRef shows = owner(one, "shows-it");
+    assertThat(first.hold(new Holding(shows, List.of(lowest), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
+    assertThat(recordedFor(netbox, shows)).containsExactly(lowest.toString());
+    assertThat(recordedFor(netbox, standIn)).as("the reservation made way").isEmpty();
+    assertThat(recordOf(netbox, lowest)).hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("active"));
+
+    OwnerRef kept = owner(one, "kept");
+    IpAddress other = allocate(first, kept);
+    first.release(kept);
+    OwnerRef standInTwo = new OwnerRef(one, "ns", "kept", "claim/" + other);
+    first.hold(new Holding(standInTwo, List.of(other), List.of(), false));
+    assertThat(recordedFor(netbox, standInTwo)).containsExactly(other.toString());
+    HoldOutcome foreign = second.hold(new Holding(owner(two, "mine"), List.of(other), List.of(), true));
+    assertThat(foreign).as("another cluster's Service never takes a reservation over").isInstanceOf(HoldOutcome.Conflicted.class);
+    assertThat(recordedFor(netbox, standInTwo)).containsExactly(other.toString());
+    first.release(standInTwo);
+    assertThat(recordOf(netbox, other)).as("released with its stand-in").isEmpty();
+  }
+}
