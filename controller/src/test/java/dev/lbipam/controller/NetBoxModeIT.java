@@ -367,25 +367,8 @@ class NetBoxModeIT {
   @Test
   @Order(8)
   void anAddressStillClaimedInTheClusterIsReservedInNetBoxSoTheNextServiceGetsAnotherAtOnce() throws Exception {
-    String ns = namespace("nb-moved");
-    netbox.createPrefix("10.80.0.0/28");
-    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.80.0.0/28"));
-    kube.create(TestServices.loadBalancer(ns, "web"));
-    assertThat(awaitAddress(ns, "web")).isEqualTo("10.80.0.1");
-
-    kube.patchService(ns, "web",
-        "{\"metadata\":{\"annotations\":{\"" + KubeVipNames.ADDRESSES_ANNOTATION + "\":\"10.80.0.9\"}},"
-            + "\"spec\":{\"loadBalancerIP\":\"10.80.0.9\"}}");
-    await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "web", uid(ns, "web")).stream()
-        .map(RecordedAddress::host).toList().equals(List.of("10.80.0.9")));
-    long before = netbox.countCalls(HttpCall::isAllocation);
-    kube.create(TestServices.loadBalancer(ns, "next"));
-
-    assertThat(awaitAddress(ns, "next")).isEqualTo("10.80.0.2");
-    assertThat(netbox.countCalls(HttpCall::isAllocation) - before)
-        .as("at most one allocation meets the claimed address before it is reserved").isLessThanOrEqualTo(2);
-    assertThat(netbox.addresses().stream().filter(r -> r.host().equals("10.80.0.1")))
-        .singleElement().satisfies(r -> assertThat(r.status()).isEqualTo("reserved"));
+    String ns = moveWebToAnAddressOfItsOwn("nb-moved", "10.80.0.", () -> {});
+    nextGetsTheSecondAddressWhileTheFirstIsReserved(ns, "10.80.0.");
     // The claim is collected after --claim-gc-grace (60 s), and the reservation goes with it.
     await().atMost(WAIT.multipliedBy(3)).until(() -> netbox.addresses().stream().noneMatch(r -> r.host().equals("10.80.0.1")));
     assertThat(within("10.80.0.")).extracting(RecordedAddress::host).containsExactlyInAnyOrder("10.80.0.9", "10.80.0.2");
@@ -398,26 +381,45 @@ class NetBoxModeIT {
   @Test
   @Order(8)
   void aClaimedAddressHeldWhileNetBoxWasAwayIsReservedWhenItReturns() throws Exception {
-    String ns = namespace("nb-away");
-    netbox.createPrefix("10.84.0.0/28");
-    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.84.0.0/28"));
-    kube.create(TestServices.loadBalancer(ns, "web"));
-    assertThat(awaitAddress(ns, "web")).isEqualTo("10.84.0.1");
+    String ns = moveWebToAnAddressOfItsOwn("nb-away", "10.84.0.", () -> {
+      netbox.stopListening();
+      await().atMost(WAIT).until(() -> controller.log().contains("held for its claim address=10.84.0.1 "));
+      netbox.startListening();
+    });
+    nextGetsTheSecondAddressWhileTheFirstIsReserved(ns, "10.84.0.");
+  }
 
-    netbox.stopListening();
+  interface Step {
+    void run() throws Exception;
+  }
+
+  /**
+   * {@code web} gets {@code <net>1} from the /28, then is given {@code <net>9} in its annotation
+   * and spec, with {@code whileMoving} run right after that patch. Returns the namespace once
+   * NetBox records the new address for web.
+   */
+  private static String moveWebToAnAddressOfItsOwn(String nsPrefix, String net, Step whileMoving) throws Exception {
+    String ns = namespace(nsPrefix);
+    netbox.createPrefix(net + "0/28");
+    kube.setPoolKeys(Map.of("netbox-prefix-" + ns, net + "0/28"));
+    kube.create(TestServices.loadBalancer(ns, "web"));
+    assertThat(awaitAddress(ns, "web")).isEqualTo(net + "1");
     kube.patchService(ns, "web",
-        "{\"metadata\":{\"annotations\":{\"" + KubeVipNames.ADDRESSES_ANNOTATION + "\":\"10.84.0.9\"}},"
-            + "\"spec\":{\"loadBalancerIP\":\"10.84.0.9\"}}");
-    await().atMost(WAIT).until(() -> controller.log().contains("held for its claim address=10.84.0.1 "));
-    netbox.startListening();
+        "{\"metadata\":{\"annotations\":{\"" + KubeVipNames.ADDRESSES_ANNOTATION + "\":\"" + net + "9\"}},"
+            + "\"spec\":{\"loadBalancerIP\":\"" + net + "9\"}}");
+    whileMoving.run();
     await().atMost(WAIT).until(() -> claimed(CLUSTER, ns, "web", uid(ns, "web")).stream()
-        .map(RecordedAddress::host).toList().equals(List.of("10.84.0.9")));
+        .map(RecordedAddress::host).toList().equals(List.of(net + "9")));
+    return ns;
+  }
+
+  private static void nextGetsTheSecondAddressWhileTheFirstIsReserved(String ns, String net) throws Exception {
     long before = netbox.countCalls(HttpCall::isAllocation);
     kube.create(TestServices.loadBalancer(ns, "next"));
-
-    assertThat(awaitAddress(ns, "next")).isEqualTo("10.84.0.2");
-    assertThat(netbox.countCalls(HttpCall::isAllocation) - before).isLessThanOrEqualTo(2);
-    assertThat(netbox.addresses().stream().filter(r -> r.host().equals("10.84.0.1")))
+    assertThat(awaitAddress(ns, "next")).isEqualTo(net + "2");
+    assertThat(netbox.countCalls(HttpCall::isAllocation) - before)
+        .as("at most one allocation meets the claimed address before it is reserved").isLessThanOrEqualTo(2);
+    assertThat(netbox.addresses().stream().filter(r -> r.host().equals(net + "1")))
         .singleElement().satisfies(r -> assertThat(r.status()).isEqualTo("reserved"));
   }
 

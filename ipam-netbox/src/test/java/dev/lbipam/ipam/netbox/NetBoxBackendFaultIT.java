@@ -62,6 +62,17 @@ class NetBoxBackendFaultIT {
     return netbox;
   }
 
+  /** Two clusters' backends on one fresh prefix of one NetBox. */
+  private record TwoClusters(NetBoxUnderTest netbox, String one, String two, IpamBackend first, IpamBackend second) {}
+
+  private TwoClusters twoClusters(Supplier<NetBoxUnderTest> which) {
+    NetBoxUnderTest netbox = open(which);
+    String cidr = prefix(netbox);
+    String one = cluster();
+    String two = cluster();
+    return new TwoClusters(netbox, one, two, backend(netbox, one, cidr), backend(netbox, two, cidr));
+  }
+
   /** A fresh /24 for each test (the real NetBox lives as long as the JVM). */
   private static String prefix(NetBoxUnderTest netbox) {
     String cidr = "10.9" + AREA.get() / 250 + "." + AREA.getAndIncrement() % 250 + ".0/24";
@@ -111,12 +122,12 @@ class NetBoxBackendFaultIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void aReleaseWhoseDeleteReplyIsLostLeavesNothingCachedSoTheAddressIsNotGivenTwice(Supplier<NetBoxUnderTest> which) {
-    NetBoxUnderTest netbox = open(which);
-    String cidr = prefix(netbox);
-    String one = cluster();
-    String two = cluster();
-    IpamBackend first = backend(netbox, one, cidr);
-    IpamBackend second = backend(netbox, two, cidr);
+    TwoClusters on = twoClusters(which);
+    NetBoxUnderTest netbox = on.netbox();
+    String one = on.one();
+    String two = on.two();
+    IpamBackend first = on.first();
+    IpamBackend second = on.second();
     OwnerRef web = owner(one, "web");
     IpAddress given = allocate(first, web);
 
@@ -135,12 +146,12 @@ class NetBoxBackendFaultIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void aRecordDeletedInNetBoxIsNotReturnedFromTheCacheToItsOwner(Supplier<NetBoxUnderTest> which) {
-    NetBoxUnderTest netbox = open(which);
-    String cidr = prefix(netbox);
-    String one = cluster();
-    String two = cluster();
-    IpamBackend first = backend(netbox, one, cidr);
-    IpamBackend second = backend(netbox, two, cidr);
+    TwoClusters on = twoClusters(which);
+    NetBoxUnderTest netbox = on.netbox();
+    String one = on.one();
+    String two = on.two();
+    IpamBackend first = on.first();
+    IpamBackend second = on.second();
     OwnerRef web = owner(one, "web");
     IpAddress given = allocate(first, web);
 
@@ -157,12 +168,12 @@ class NetBoxBackendFaultIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void aLostAllocationReplyIsFoundByItsClaimAndNeitherClusterGetsItTwice(Supplier<NetBoxUnderTest> which) {
-    NetBoxUnderTest netbox = open(which);
-    String cidr = prefix(netbox);
-    String one = cluster();
-    String two = cluster();
-    IpamBackend first = backend(netbox, one, cidr);
-    IpamBackend second = backend(netbox, two, cidr);
+    TwoClusters on = twoClusters(which);
+    NetBoxUnderTest netbox = on.netbox();
+    String one = on.one();
+    String two = on.two();
+    IpamBackend first = on.first();
+    IpamBackend second = on.second();
     OwnerRef web = owner(one, "web");
 
     netbox.loseReplies(1, HttpCall::isAllocation);
@@ -176,12 +187,12 @@ class NetBoxBackendFaultIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void anUnmanagedHoldingInAPoolIsReservedUntilReleasedAndGivesWayToAServiceOfTheCluster(Supplier<NetBoxUnderTest> which) {
-    NetBoxUnderTest netbox = open(which);
-    String cidr = prefix(netbox);
-    String one = cluster();
-    String two = cluster();
-    IpamBackend first = backend(netbox, one, cidr);
-    IpamBackend second = backend(netbox, two, cidr);
+    TwoClusters on = twoClusters(which);
+    NetBoxUnderTest netbox = on.netbox();
+    String one = on.one();
+    String two = on.two();
+    IpamBackend first = on.first();
+    IpamBackend second = on.second();
     OwnerRef web = owner(one, "web");
     IpAddress lowest = allocate(first, web);
     first.release(web);
