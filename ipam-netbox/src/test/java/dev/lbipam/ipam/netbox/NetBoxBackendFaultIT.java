@@ -123,107 +123,90 @@ class NetBoxBackendFaultIT {
   @MethodSource("netboxes")
   void aReleaseWhoseDeleteReplyIsLostLeavesNothingCachedSoTheAddressIsNotGivenTwice(Supplier<NetBoxUnderTest> which) {
     TwoClusters on = twoClusters(which);
-    NetBoxUnderTest netbox = on.netbox();
-    String one = on.one();
-    String two = on.two();
-    IpamBackend first = on.first();
-    IpamBackend second = on.second();
-    OwnerRef web = owner(one, "web");
-    IpAddress given = allocate(first, web);
+    OwnerRef web = owner(on.one(), "web");
+    IpAddress given = allocate(on.first(), web);
 
-    netbox.loseReplies(1, HttpCall::isAddressDelete);
-    first.release(web);
-    assertThat(netbox.faults().applied()).as("the delete's reply was lost").isEqualTo(1);
-    assertThat(recordedFor(netbox, web)).as("released in NetBox").isEmpty();
+    on.netbox().loseReplies(1, HttpCall::isAddressDelete);
+    on.first().release(web);
+    assertThat(on.netbox().faults().applied()).as("the delete's reply was lost").isEqualTo(1);
+    assertThat(recordedFor(on.netbox(), web)).as("released in NetBox").isEmpty();
 
-    OwnerRef other = owner(two, "other");
-    assertThat(allocate(second, other)).as("the freed address goes to the other cluster").isEqualTo(given);
-    IpAddress again = allocate(first, web);
-    assertThat(again).as("the first cluster must not reuse what it released").isNotEqualTo(given);
-    assertThat(recordedFor(netbox, web)).containsExactly(again.toString());
+    theOtherClusterGetsItAndItsOwnerAnother(on, web, given);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void aRecordDeletedInNetBoxIsNotReturnedFromTheCacheToItsOwner(Supplier<NetBoxUnderTest> which) {
     TwoClusters on = twoClusters(which);
-    NetBoxUnderTest netbox = on.netbox();
-    String one = on.one();
-    String two = on.two();
-    IpamBackend first = on.first();
-    IpamBackend second = on.second();
-    OwnerRef web = owner(one, "web");
-    IpAddress given = allocate(first, web);
+    OwnerRef web = owner(on.one(), "web");
+    IpAddress given = allocate(on.first(), web);
 
-    netbox.deleteAddress(recordOf(netbox, given).orElseThrow().id());
-    OwnerRef other = owner(two, "other");
-    assertThat(allocate(second, other)).isEqualTo(given);
+    on.netbox().deleteAddress(recordOf(on.netbox(), given).orElseThrow().id());
+    theOtherClusterGetsItAndItsOwnerAnother(on, web, given);
+  }
 
-    IpAddress again = allocate(first, web);
-    assertThat(again).as("an allocation trusts NetBox, not a cached record").isNotEqualTo(given);
-    assertThat(recordedFor(netbox, web)).containsExactly(again.toString());
-    assertThat(recordedFor(netbox, other)).containsExactly(given.toString());
+  /**
+   * {@code given} is free in NetBox though the first cluster's backend gave it to {@code web}: the
+   * other cluster gets it, and web, allocating again, must get another address, recorded for it.
+   */
+  private static void theOtherClusterGetsItAndItsOwnerAnother(TwoClusters on, OwnerRef web, IpAddress given) {
+    OwnerRef other = owner(on.two(), "other");
+    assertThat(allocate(on.second(), other)).as("the freed address goes to the other cluster").isEqualTo(given);
+    IpAddress again = allocate(on.first(), web);
+    assertThat(again).as("the first cluster must not hand out what NetBox no longer holds for it").isNotEqualTo(given);
+    assertThat(recordedFor(on.netbox(), web)).containsExactly(again.toString());
+    assertThat(recordedFor(on.netbox(), other)).containsExactly(given.toString());
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void aLostAllocationReplyIsFoundByItsClaimAndNeitherClusterGetsItTwice(Supplier<NetBoxUnderTest> which) {
     TwoClusters on = twoClusters(which);
-    NetBoxUnderTest netbox = on.netbox();
-    String one = on.one();
-    String two = on.two();
-    IpamBackend first = on.first();
-    IpamBackend second = on.second();
-    OwnerRef web = owner(one, "web");
+    OwnerRef web = owner(on.one(), "web");
 
-    netbox.loseReplies(1, HttpCall::isAllocation);
-    IpAddress given = allocate(first, web);
-    assertThat(netbox.faults().applied()).isEqualTo(1);
-    assertThat(recordedFor(netbox, web)).containsExactly(given.toString());
-    assertThat(allocate(second, owner(two, "other"))).isNotEqualTo(given);
-    assertThat(allocate(first, web)).as("idempotent for its owner").isEqualTo(given);
+    on.netbox().loseReplies(1, HttpCall::isAllocation);
+    IpAddress given = allocate(on.first(), web);
+    assertThat(on.netbox().faults().applied()).isEqualTo(1);
+    assertThat(recordedFor(on.netbox(), web)).containsExactly(given.toString());
+    assertThat(allocate(on.second(), owner(on.two(), "other"))).isNotEqualTo(given);
+    assertThat(allocate(on.first(), web)).as("idempotent for its owner").isEqualTo(given);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("netboxes")
   void anUnmanagedHoldingInAPoolIsReservedUntilReleasedAndGivesWayToAServiceOfTheCluster(Supplier<NetBoxUnderTest> which) {
     TwoClusters on = twoClusters(which);
-    NetBoxUnderTest netbox = on.netbox();
-    String one = on.one();
-    String two = on.two();
-    IpamBackend first = on.first();
-    IpamBackend second = on.second();
-    OwnerRef web = owner(one, "web");
-    IpAddress lowest = allocate(first, web);
-    first.release(web);
+    OwnerRef web = owner(on.one(), "web");
+    IpAddress lowest = allocate(on.first(), web);
+    on.first().release(web);
 
     // As the controller holds an address claimed in the cluster that no Service shows yet.
-    OwnerRef standIn = new OwnerRef(one, "ns", "web", "claim/" + lowest);
-    assertThat(first.hold(new Holding(standIn, List.of(lowest), List.of(), false))).isInstanceOf(HoldOutcome.Held.class);
-    assertThat(recordOf(netbox, lowest)).hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("reserved"));
-    assertThat(allocate(first, owner(one, "next"))).as("this cluster is not offered it").isNotEqualTo(lowest);
-    assertThat(allocate(second, owner(two, "other"))).as("nor is the other cluster").isNotEqualTo(lowest);
-    OwnerRef outside = owner(one, "elsewhere");
-    assertThat(first.hold(new Holding(outside, List.of(IpAddress.parse("192.0.2.77")), List.of(), false)))
+    OwnerRef standIn = new OwnerRef(on.one(), "ns", "web", "claim/" + lowest);
+    assertThat(on.first().hold(new Holding(standIn, List.of(lowest), List.of(), false))).isInstanceOf(HoldOutcome.Held.class);
+    assertThat(recordOf(on.netbox(), lowest)).hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("reserved"));
+    assertThat(allocate(on.first(), owner(on.one(), "next"))).as("this cluster is not offered it").isNotEqualTo(lowest);
+    assertThat(allocate(on.second(), owner(on.two(), "other"))).as("nor is the other cluster").isNotEqualTo(lowest);
+    OwnerRef outside = owner(on.one(), "elsewhere");
+    assertThat(on.first().hold(new Holding(outside, List.of(IpAddress.parse("192.0.2.77")), List.of(), false)))
         .isInstanceOf(HoldOutcome.Held.class);
-    assertThat(recordedFor(netbox, outside)).as("an address outside every pool is not NetBox's business").isEmpty();
+    assertThat(recordedFor(on.netbox(), outside)).as("an address outside every pool is not NetBox's business").isEmpty();
 
-    OwnerRef shows = owner(one, "shows-it");
-    assertThat(first.hold(new Holding(shows, List.of(lowest), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
-    assertThat(recordedFor(netbox, shows)).containsExactly(lowest.toString());
-    assertThat(recordedFor(netbox, standIn)).as("the reservation made way").isEmpty();
-    assertThat(recordOf(netbox, lowest)).hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("active"));
+    OwnerRef shows = owner(on.one(), "shows-it");
+    assertThat(on.first().hold(new Holding(shows, List.of(lowest), List.of(), true))).isInstanceOf(HoldOutcome.Held.class);
+    assertThat(recordedFor(on.netbox(), shows)).containsExactly(lowest.toString());
+    assertThat(recordedFor(on.netbox(), standIn)).as("the reservation made way").isEmpty();
+    assertThat(recordOf(on.netbox(), lowest)).hasValueSatisfying(r -> assertThat(r.status()).isEqualTo("active"));
 
-    OwnerRef kept = owner(one, "kept");
-    IpAddress other = allocate(first, kept);
-    first.release(kept);
-    OwnerRef standInTwo = new OwnerRef(one, "ns", "kept", "claim/" + other);
-    first.hold(new Holding(standInTwo, List.of(other), List.of(), false));
-    assertThat(recordedFor(netbox, standInTwo)).containsExactly(other.toString());
-    HoldOutcome foreign = second.hold(new Holding(owner(two, "mine"), List.of(other), List.of(), true));
+    OwnerRef kept = owner(on.one(), "kept");
+    IpAddress other = allocate(on.first(), kept);
+    on.first().release(kept);
+    OwnerRef standInTwo = new OwnerRef(on.one(), "ns", "kept", "claim/" + other);
+    on.first().hold(new Holding(standInTwo, List.of(other), List.of(), false));
+    assertThat(recordedFor(on.netbox(), standInTwo)).containsExactly(other.toString());
+    HoldOutcome foreign = on.second().hold(new Holding(owner(on.two(), "mine"), List.of(other), List.of(), true));
     assertThat(foreign).as("another cluster's Service never takes a reservation over").isInstanceOf(HoldOutcome.Conflicted.class);
-    assertThat(recordedFor(netbox, standInTwo)).containsExactly(other.toString());
-    first.release(standInTwo);
-    assertThat(recordOf(netbox, other)).as("released with its stand-in").isEmpty();
+    assertThat(recordedFor(on.netbox(), standInTwo)).containsExactly(other.toString());
+    on.first().release(standInTwo);
+    assertThat(recordOf(on.netbox(), other)).as("released with its stand-in").isEmpty();
   }
 }
