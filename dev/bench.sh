@@ -8,8 +8,10 @@
 #
 # Output goes to the console and to target/bench-{jmh.txt,jmh.json,e2e.txt,redis.txt,netbox.txt,netbox-real.txt}.
 # Environment:
-#   BENCH=all|jmh|e2e|scale|redis|netbox|netbox-real   what to run (default all; scale only when named:
-#                       it fills a cluster with N Services, default 50000, and takes about 15 minutes)
+#   BENCH=all|jmh|e2e|scale|ipaddress|redis|netbox|netbox-real   what to run (default all; scale and
+#                       ipaddress only when named. scale fills a cluster with N Services, default 50000,
+#                       and takes about 90 minutes; ipaddress adds N objects per step, default 10000)
+#   SCALE_AUDIT_DIR     scale: write the API server's audit log of every write into this folder
 #   BENCH_THREADS       client threads of the end-to-end run (default 16)
 #   CONTROLLER_JVM      the controller JVM's flags in e2e (default "-Xmx256m -XX:TieredStopAtLevel=1") and
 #                       scale (default: the image's flags at the manifest's 512 MiB limit)
@@ -61,6 +63,14 @@ if [ "$BENCH" = scale ]; then
   mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
     "-Dexec.args=-classpath %classpath dev.lbipam.controller.ScaleBenchmark ${1:-50000}" \
     2>&1 | tee -a target/bench-scale.txt
+fi
+
+if [ "$BENCH" = ipaddress ]; then
+  # What IPAddress objects (the address claims) cost every Service create, next to ConfigMaps.
+  header | tee target/bench-ipaddress.txt
+  mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+    "-Dexec.args=-classpath %classpath dev.lbipam.controller.IpAddressCostBenchmark ${1:-10000}" \
+    2>&1 | tee -a target/bench-ipaddress.txt
 fi
 
 if [ "$BENCH" = all ] || [ "$BENCH" = redis ]; then

@@ -91,7 +91,24 @@ public final class ScaleBenchmark {
     int namespaces = Math.max(4, n / 1000);
     System.out.printf("ScaleBenchmark N=%d namespaces=%d threads=%d nproc=%d controller JVM %s%n", n, namespaces, THREADS,
         Runtime.getRuntime().availableProcessors(), ControllerProcess.jvmOptions());
-    try (KubeApiServer server = KubeApiServer.builder().serviceClusterIpRange("10.96.0.0/12,fd00:10:96::/108").start()) {
+    KubeApiServer.Builder builder = KubeApiServer.builder().serviceClusterIpRange("10.96.0.0/12,fd00:10:96::/108");
+    String auditDir = System.getenv("SCALE_AUDIT_DIR");
+    if (auditDir != null && !auditDir.isBlank()) {
+      // Where the API server's time goes, per write: received -> response complete, by verb and resource.
+      java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of(auditDir));
+      java.nio.file.Path policy = dir.resolve("policy.yaml");
+      java.nio.file.Files.writeString(policy, String.join("\n",
+          "apiVersion: audit.k8s.io/v1",
+          "kind: Policy",
+          "omitStages: [RequestReceived]",
+          "rules:",
+          "  - level: Metadata",
+          "    verbs: [create, update, patch, delete]",
+          ""));
+      builder.apiServerArg("--audit-policy-file=" + policy).apiServerArg("--audit-log-path=" + dir.resolve("audit.log"));
+      System.out.printf("API server audit log of every write in %s%n", dir.resolve("audit.log"));
+    }
+    try (KubeApiServer server = builder.start()) {
       ApiClient admin = server.adminClient();
       Manifests.installRbac(admin);
       TestServices kube = new TestServices(admin);
