@@ -163,9 +163,8 @@ final class ClaimKeeper {
     int dropped = 0;
     for (Map.Entry<String, StandIn> entry : List.copyOf(standIns.entrySet())) {
       Optional<AddressClaim> claim = claims.get(IpAddress.parse(entry.getKey()));
-      if (claim.isEmpty() || shownByAHolder(claim.get())) {
-        standIns.remove(entry.getKey());
-        backend.release(entry.getValue().owner());
+      if ((claim.isEmpty() || shownByAHolder(claim.get())) && releaseStandIn(entry.getValue().owner())) {
+        standIns.remove(entry.getKey(), entry.getValue());
         dropped++;
       }
     }
@@ -233,8 +232,21 @@ final class ClaimKeeper {
       String name = AddressClaim.nameOf(address);
       StandIn standIn = standIns.get(name);
       if (standIn != null && standIn.holderUids().contains(uid) && standIns.remove(name, standIn)) {
-        backend.release(standIn.owner());
+        // If the backend cannot release it now, its garbage collection does (the stand-in is no
+        // longer live), and the Service's own holding takes its place meanwhile.
+        releaseStandIn(standIn.owner());
       }
+    }
+  }
+
+  /** Releases a stand-in in the backend; false (logged) when the backend could not. */
+  private boolean releaseStandIn(OwnerRef owner) {
+    try {
+      backend.release(owner);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("stand-in not released yet owner={} error=\"{}\"", owner.key(), e.getMessage());
+      return false;
     }
   }
 

@@ -68,10 +68,15 @@ final class Maintenance {
     } catch (RuntimeException e) {
       LOG.warn("maintenance failed error=\"{}\"", e.toString());
     }
-    backend.maintain();
-    // The addresses of the claims just deleted are free now, not one round later.
-    if (claims.collect() > 0 && claims.syncStandIns() > 0) {
-      waiting.retryAll();
+    // Nothing may escape: one exception would cancel every later round of the scheduled task.
+    try {
+      backend.maintain();
+      // The addresses of the claims just deleted are free now, not one round later.
+      if (claims.collect() > 0 && claims.syncStandIns() > 0) {
+        waiting.retryAll();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("maintenance failed error=\"{}\"", e.toString());
     }
     metrics.claims.set(claims.size());
   }

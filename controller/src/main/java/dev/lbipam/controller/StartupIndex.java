@@ -53,8 +53,9 @@ final class StartupIndex {
     }
     poolConfig.apply();
     int holders = holdings.holdAll();
-    int released = backend.retainOnly(live).size();
+    // Stand-ins first: the garbage collection must see them live (a backend may record them).
     claims.syncStandIns();
+    int released = backend.retainOnly(live).size();
     LOG.info("indexed existing services services={} holding={} released={} claims={}",
         services.list().size(), holders, released, claims.size());
     done = true;

@@ -705,6 +705,11 @@ public final class NetBoxBackend implements IpamBackend {
       restorePending.set(true);
       return new HoldOutcome.Held();
     }
+    if (inPools.isEmpty()) {
+      // Nothing to reserve, and nothing released either: a pool missing for a moment (or kept only
+      // by another cluster) must not free an address that is in use.
+      return new HoldOutcome.Held();
+    }
     HoldOutcome outcome = record(holding.owner(), inPools, Use.KEPT);
     if (outcome instanceof HoldOutcome.Conflicted conflicted) {
       LOG.debug("an unmanaged holding is recorded in netbox by someone else owner={} addresses={}", holding.owner(),

@@ -209,4 +209,17 @@ class NetBoxBackendFaultIT {
     on.first().release(standInTwo);
     assertThat(recordOf(on.netbox(), other)).as("released with its stand-in").isEmpty();
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("netboxes")
+  void aServiceThatIsNoLongerManagedKeepsItsRecordWhileItsPoolIsMissing(Supplier<NetBoxUnderTest> which) {
+    TwoClusters on = twoClusters(which);
+    OwnerRef web = owner(on.one(), "web");
+    IpAddress given = allocate(on.first(), web);
+    on.first().configure(Optional.of(Map.of())); // the pool gone from this cluster's ConfigMap, for a moment or for good
+
+    assertThat(on.first().hold(new Holding(web, List.of(given), List.of(), false))).isInstanceOf(HoldOutcome.Held.class);
+    assertThat(recordedFor(on.netbox(), web)).as("still in use, so still recorded").containsExactly(given.toString());
+    assertThat(allocate(on.second(), owner(on.two(), "other"))).isNotEqualTo(given);
+  }
 }
