@@ -211,4 +211,18 @@ class ControllerLoopTest {
     assertThat(shown(loop, "a", "b")).containsExactly("10.0.0.1", "10.0.0.2");
     assertThat(loop.backend.releases).isEmpty();
   }
+
+  /** A scheduled task stops for good after one exception: a maintenance round must never throw. */
+  @Test
+  void aMaintenanceRoundThatMeetsAFailingBackendThrowsNothing() {
+    LoopHarness loop = new LoopHarness(POOL);
+    loop.apply(lb("a"));
+    loop.settle();
+    loop.backend.maintainFails = true;
+    org.assertj.core.api.Assertions.assertThatCode(loop.loop.maintenance::run).doesNotThrowAnyException();
+    loop.backend.maintainFails = false;
+    loop.apply(lb("b"));
+    loop.settle();
+    assertThat(shown(loop, "a", "b")).containsExactly("10.0.0.1", "10.0.0.2");
+  }
 }

@@ -343,6 +343,17 @@ final class LoopHarness {
       return down ? BackendHealth.down("backend down (harness)") : real.health();
     }
 
+    /** While set, {@link #maintain} fails as a remote backend's call can. */
+    volatile boolean maintainFails;
+
+    @Override
+    public void maintain() {
+      if (maintainFails) {
+        throw new dev.lbipam.ipam.spi.IpamException("backend maintenance failed (harness)", true);
+      }
+      real.maintain();
+    }
+
     @Override
     public void close() {
       real.close();
