@@ -65,24 +65,10 @@ class FrozenLeaderIT {
   @Test
   void aResumedLeaderStopsBeforeItsNextWriteAndNoAddressIsEverShownTwice() throws Exception {
     Path dir = Files.createTempDirectory("lbipam-audit-");
-    Path policy = dir.resolve("policy.yaml");
     Path log = dir.resolve("audit.log");
-    Files.writeString(policy, String.join("\n",
-        "apiVersion: audit.k8s.io/v1",
-        "kind: Policy",
-        "omitStages: [RequestReceived]",
-        "rules:",
-        "  - level: Metadata",
-        "    verbs: [create, update, patch, delete]",
-        "    resources:",
-        "      - {group: \"\", resources: [services]}",
-        "      - {group: networking.k8s.io, resources: [ipaddresses]}",
-        "      - {group: coordination.k8s.io, resources: [leases]}",
-        "  - level: None",
-        ""));
     try (KubeApiServer server = KubeApiServer.builder()
-        .apiServerArg("--audit-policy-file=" + policy)
-        .apiServerArg("--audit-log-path=" + log)
+        .auditWrites(log, "{group: \"\", resources: [services]}", "{group: networking.k8s.io, resources: [ipaddresses]}",
+            "{group: coordination.k8s.io, resources: [leases]}")
         .start()) {
       Manifests.installRbac(server.adminClient());
       TestServices kube = new TestServices(server.adminClient());

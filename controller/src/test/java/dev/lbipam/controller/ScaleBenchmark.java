@@ -96,16 +96,7 @@ public final class ScaleBenchmark {
     if (auditDir != null && !auditDir.isBlank()) {
       // Where the API server's time goes, per write: received -> response complete, by verb and resource.
       java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of(auditDir));
-      java.nio.file.Path policy = dir.resolve("policy.yaml");
-      java.nio.file.Files.writeString(policy, String.join("\n",
-          "apiVersion: audit.k8s.io/v1",
-          "kind: Policy",
-          "omitStages: [RequestReceived]",
-          "rules:",
-          "  - level: Metadata",
-          "    verbs: [create, update, patch, delete]",
-          ""));
-      builder.apiServerArg("--audit-policy-file=" + policy).apiServerArg("--audit-log-path=" + dir.resolve("audit.log"));
+      builder.auditWrites(dir.resolve("audit.log"));
       System.out.printf("API server audit log of every write in %s%n", dir.resolve("audit.log"));
     }
     try (KubeApiServer server = builder.start()) {

@@ -181,6 +181,32 @@ public final class KubeApiServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Writes an audit log (JSON lines, stage ResponseComplete, Metadata level) of every create,
+     * update, patch and delete to {@code log}; with {@code resourceRules} (policy YAML lines such as
+     * {@code "{group: \"\", resources: [services]}"}) only of those resources.
+     */
+    public Builder auditWrites(java.nio.file.Path log, String... resourceRules) throws java.io.IOException {
+      java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(
+          "apiVersion: audit.k8s.io/v1",
+          "kind: Policy",
+          "omitStages: [RequestReceived]",
+          "rules:",
+          "  - level: Metadata",
+          "    verbs: [create, update, patch, delete]"));
+      if (resourceRules.length > 0) {
+        lines.add("    resources:");
+        for (String rule : resourceRules) {
+          lines.add("      - " + rule);
+        }
+        lines.add("  - level: None");
+      }
+      lines.add("");
+      java.nio.file.Path policy = log.resolveSibling(log.getFileName() + ".policy.yaml");
+      java.nio.file.Files.writeString(policy, String.join("\n", lines));
+      return apiServerArg("--audit-policy-file=" + policy).apiServerArg("--audit-log-path=" + log);
+    }
+
     /** An extra kube-apiserver flag, e.g. {@code --feature-gates=Foo=true}. */
     public Builder apiServerArg(String arg) {
       extraApiServerArgs.add(Objects.requireNonNull(arg, "arg"));

@@ -68,8 +68,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>A cache of this cluster's claims (filled by those listings and by every call) answers {@link
- * #hold} without network calls when nothing changed; {@link #allocate} trusts only its misses. Thread-safe; calls for different owners run
- * in parallel and NetBox serialises the allocations.
+ * #hold} without network calls when nothing changed; {@link #allocate} trusts only its misses.
+ * Thread-safe; calls for different owners run in parallel and NetBox serialises the allocations.
  */
 public final class NetBoxBackend implements IpamBackend {
   private static final Logger LOG = LoggerFactory.getLogger(NetBoxBackend.class);
@@ -718,20 +718,26 @@ public final class NetBoxBackend implements IpamBackend {
     return new HoldOutcome.Held();
   }
 
-  private boolean inAPool(IpAddress address) {
-    for (PoolConfig.Entry entry : config.allEntries()) {
+  /** The first of these pools that contains the address; pools NetBox cannot resolve are skipped. */
+  private Optional<NetBoxPool> poolContaining(List<PoolConfig.Entry> entries, IpAddress address) {
+    for (PoolConfig.Entry entry : entries) {
       if (entry.ref().family().map(f -> f != address.family()).orElse(false)) {
         continue;
       }
       try {
-        if (resolve(entry.ref()).map(p -> p.contains(address)).orElse(false)) {
-          return true;
+        Optional<NetBoxPool> pool = resolve(entry.ref());
+        if (pool.isPresent() && pool.get().contains(address)) {
+          return pool;
         }
       } catch (NetBoxApiException e) {
         LOG.debug("pool not usable entry={} error=\"{}\"", entry, e.getMessage());
       }
     }
-    return false;
+    return Optional.empty();
+  }
+
+  private boolean inAPool(IpAddress address) {
+    return poolContaining(config.allEntries(), address).isPresent();
   }
 
   /** The VRF and mask for a record of this address: those of the pool it lies in, if any. */
@@ -741,20 +747,9 @@ public final class NetBoxBackend implements IpamBackend {
     PoolConfig cfg = config;
     List<PoolConfig.Entry> entries = new ArrayList<>(cfg.select(namespace).entries());
     entries.addAll(cfg.allEntries());
-    for (PoolConfig.Entry entry : entries) {
-      if (entry.ref().family().map(f -> f != address.family()).orElse(false)) {
-        continue;
-      }
-      try {
-        Optional<NetBoxPool> pool = resolve(entry.ref());
-        if (pool.isPresent() && pool.get().contains(address)) {
-          return new Placement(pool.get().vrfId(), pool.get().maskLength());
-        }
-      } catch (NetBoxApiException e) {
-        LOG.debug("pool not usable for placement entry={} error=\"{}\"", entry, e.getMessage());
-      }
-    }
-    return new Placement(Optional.empty(), address.family().bits());
+    return poolContaining(entries, address)
+        .map(pool -> new Placement(pool.vrfId(), pool.maskLength()))
+        .orElseGet(() -> new Placement(Optional.empty(), address.family().bits()));
   }
 
   /**
