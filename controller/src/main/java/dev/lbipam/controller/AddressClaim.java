@@ -4,25 +4,21 @@ import dev.lbipam.ipam.spi.PortKey;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
- * One {@code networking.k8s.io/v1} IPAddress object: the API server's record that an address is
- * taken. The object is named after the address, so the API server lets only one exist (ADR 0008).
+ * One {@code lbipam.dev/v1alpha1} AddressClaim: the API server's record that an address is taken.
+ * The object is named after the address, so the API server lets only one exist (ADR 0008, ADR 0016).
  *
- * @param name the object name: the address in Kubernetes' canonical form
+ * @param name the object name, {@link #nameOf} the address
  * @param resourceVersion for preconditions on update and delete
- * @param holders the Services holding the address, first the one named in {@code parentRef};
- *     empty for an IPAddress that is not ours ({@code foreignHolder} says whose it is)
- * @param foreignHolder for an IPAddress managed by someone else (e.g. a ClusterIP): who holds it
+ * @param holders the Services holding the address, the first one the claim was made for
  */
-public record AddressClaim(String name, String resourceVersion, List<Holder> holders, Optional<String> foreignHolder) {
+public record AddressClaim(String name, String resourceVersion, List<Holder> holders) {
 
   public AddressClaim {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(resourceVersion, "resourceVersion");
     holders = List.copyOf(holders);
-    Objects.requireNonNull(foreignHolder, "foreignHolder");
   }
 
   /** A Service holding the address, with the ports that decide whether it may be shared. */
@@ -40,24 +36,42 @@ public record AddressClaim(String name, String resourceVersion, List<Holder> hol
   }
 
   /**
-   * The name of the claim for an address. Kubernetes names IPAddress objects by the canonical text
-   * of Go's {@code net.IP}, which prints an IPv4-mapped IPv6 address as IPv4: so
-   * {@code ::ffff:10.0.0.1} and {@code 10.0.0.1} share one claim, as they are one host.
+   * The name of the claim for an address: one name per host, so an IPv4-mapped IPv6 address
+   * ({@code ::ffff:10.0.0.1}) shares the claim of its IPv4 address. Object names allow no ':', so an
+   * IPv6 address is written as its eight groups in full, joined by '-' (unique, and never starts or
+   * ends with '-', as a name must not).
    */
   public static String nameOf(IpAddress address) {
-    return address.unmapped().toString();
+    IpAddress host = address.unmapped();
+    if (host.isIpv4()) {
+      return host.toString();
+    }
+    String hex = String.format("%032x", host.value());
+    StringBuilder name = new StringBuilder(39);
+    for (int group = 0; group < 8; group++) {
+      if (group > 0) {
+        name.append('-');
+      }
+      name.append(hex, group * 4, group * 4 + 4);
+    }
+    return name.toString();
   }
 
-  public boolean isOurs() {
-    return foreignHolder.isEmpty();
+  /** The address a claim name stands for; the inverse of {@link #nameOf}. */
+  public static IpAddress addressOf(String name) {
+    return IpAddress.parse(name.indexOf('-') >= 0 ? name.replace('-', ':') : name);
+  }
+
+  public IpAddress address() {
+    return addressOf(name);
   }
 
   public boolean heldBy(String uid) {
     return holders.stream().anyMatch(h -> h.uid().equals(uid));
   }
 
-  /** Who holds it, for messages: {@code ns/name} of the first holder, or the foreign description. */
+  /** Who holds it, for messages: {@code Service ns/name} of the first holder. */
   public String describeHolder() {
-    return foreignHolder.orElseGet(() -> holders.isEmpty() ? "nobody" : "Service " + holders.get(0).key());
+    return holders.isEmpty() ? "nobody" : "Service " + holders.get(0).key();
   }
 }

@@ -1,9 +1,11 @@
 package dev.lbipam.controller;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonParseException;
-import com.google.gson.reflect.TypeToken;
+import static dev.lbipam.controller.AddressClaimObject.GROUP;
+import static dev.lbipam.controller.AddressClaimObject.PLURAL;
+import static dev.lbipam.controller.AddressClaimObject.VERSION;
+
 import dev.lbipam.controller.AddressClaim.Holder;
+import dev.lbipam.controller.AddressClaimObject.HolderEntry;
 import dev.lbipam.controller.ClaimRules.OnExisting;
 import dev.lbipam.controller.ClaimRules.OnRelease;
 import dev.lbipam.ipam.spi.PortKey;
@@ -11,12 +13,9 @@ import dev.lbipam.ipam.spi.net.AddressFormatException;
 import dev.lbipam.ipam.spi.net.IpAddress;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
-import io.kubernetes.client.openapi.apis.NetworkingV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1DeleteOptions;
-import io.kubernetes.client.openapi.models.V1IPAddress;
-import io.kubernetes.client.openapi.models.V1IPAddressSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ParentReference;
 import io.kubernetes.client.openapi.models.V1Preconditions;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -32,18 +31,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Address claims as {@code networking.k8s.io/v1} IPAddress objects named after the address (ADR
- * 0008). Creating one is atomic in the API server: of two writers, one gets 409. An index fed by an
+ * Address claims as {@code lbipam.dev/v1alpha1} AddressClaim objects named after the address (ADR
+ * 0008, ADR 0016). Creating one is atomic in the API server: of two writers, one gets 409. An index fed by an
  * informer (and by our own writes, so they count before their echo) answers "who holds this?"
  * without a call. Thread-safe; no lock is held during a call.
  */
 public class AddressClaims {
-  public static final String MANAGED_BY_LABEL = "ipaddress.kubernetes.io/managed-by";
-  public static final String MANAGED_BY = "lbipam.dev";
-  public static final String HOLDERS_ANNOTATION = "lbipam.dev/holders";
   private static final Logger LOG = LoggerFactory.getLogger(AddressClaims.class);
   private static final int MAX_ATTEMPTS = 8;
-  private static final Gson GSON = new Gson();
 
   /** The outcome of {@link #claim}. */
   public sealed interface Outcome {
@@ -52,17 +47,17 @@ public class AddressClaims {
     record Taken(String by) implements Outcome {}
   }
 
-  private final NetworkingV1Api api;
+  private final CustomObjectsApi api;
   private final ApiClient client;
   private final Map<String, AddressClaim> byName = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> namesByUid = new HashMap<>();
 
   public AddressClaims(ApiClient writeClient) {
     this.client = writeClient;
-    this.api = new NetworkingV1Api(writeClient);
+    this.api = new CustomObjectsApi(writeClient);
   }
 
-  /** No claims at all: {@code --address-claims=false}, for clusters that do not serve IPAddress. */
+  /** No claims at all: {@code --address-claims=false}. */
   public static AddressClaims disabled() {
     return new AddressClaims(null) {
       @Override
@@ -97,19 +92,19 @@ public class AddressClaims {
     }
     List<IpAddress> addresses = new ArrayList<>();
     for (String name : names) {
-      addresses.add(IpAddress.parse(name));
+      addresses.add(AddressClaim.addressOf(name));
     }
     addresses.sort(null);
     return addresses;
   }
 
   /** An informer event: the object as the API server has it now. */
-  public void observed(V1IPAddress object) {
+  public void observed(AddressClaimObject object) {
     toClaim(object).ifPresent(this::put);
   }
 
   /** An informer event: the object is gone. */
-  public void observedDeleted(V1IPAddress object) {
+  public void observedDeleted(AddressClaimObject object) {
     if (object == null || object.getMetadata() == null || object.getMetadata().getName() == null) {
       return;
     }
@@ -122,11 +117,6 @@ public class AddressClaims {
         remove(name);
       }
     }
-  }
-
-  /** Reads the claim again from the API server (for claims of others, which no informer watches). */
-  public void refresh(IpAddress address) throws ApiException {
-    read(AddressClaim.nameOf(address));
   }
 
   // ---- writes ----
@@ -142,7 +132,7 @@ public class AddressClaims {
       AddressClaim existing = byName.get(name);
       if (existing == null) {
         try {
-          put(toClaim(api.createIPAddress(newObject(name, List.of(me))).execute()).orElseThrow());
+          put(toClaim(send(api.createClusterCustomObject(GROUP, VERSION, PLURAL, newObject(name, List.of(me))).buildCall(null))).orElseThrow());
           return new Outcome.Claimed();
         } catch (ApiException e) {
           if (e.getCode() != 409) {
@@ -163,7 +153,7 @@ public class AddressClaims {
       }
       List<Holder> joined = ((OnExisting.Join) step).holders();
       try {
-        put(toClaim(api.replaceIPAddress(name, replacement(existing, joined)).execute()).orElseThrow());
+        put(toClaim(replace(existing, joined)).orElseThrow());
         return new Outcome.Claimed();
       } catch (ApiException e) {
         if (e.getCode() != 409 && e.getCode() != 404) {
@@ -193,7 +183,7 @@ public class AddressClaims {
       int code;
       if (step instanceof OnRelease.Leave leave) {
         try {
-          put(toClaim(api.replaceIPAddress(name, replacement(existing, leave.remaining())).execute()).orElseThrow());
+          put(toClaim(replace(existing, leave.remaining())).orElseThrow());
           return;
         } catch (ApiException e) {
           code = e.getCode();
@@ -224,11 +214,11 @@ public class AddressClaims {
 
   /**
    * DELETE with a resourceVersion precondition, sent as a raw call: the response body is the
-   * deleted object or a Status, which client-java's typed delete cannot always parse.
+   * deleted object or a Status, and only the code matters.
    */
   private int delete(String name, String resourceVersion) throws ApiException {
     V1DeleteOptions options = new V1DeleteOptions().preconditions(new V1Preconditions().resourceVersion(resourceVersion));
-    try (okhttp3.Response response = api.deleteIPAddress(name).body(options).buildCall(null).execute()) {
+    try (okhttp3.Response response = api.deleteClusterCustomObject(GROUP, VERSION, PLURAL, name).body(options).buildCall(null).execute()) {
       return response.code();
     } catch (IOException e) {
       throw new ApiException(e);
@@ -237,7 +227,7 @@ public class AddressClaims {
 
   private AddressClaim read(String name) throws ApiException {
     try {
-      AddressClaim claim = toClaim(api.readIPAddress(name).execute()).orElseThrow();
+      AddressClaim claim = toClaim(send(api.getClusterCustomObject(GROUP, VERSION, PLURAL, name).buildCall(null))).orElseThrow();
       put(claim);
       return claim;
     } catch (ApiException e) {
@@ -249,44 +239,39 @@ public class AddressClaims {
     }
   }
 
-  private static V1IPAddress newObject(String name, List<Holder> holders) {
-    Holder parent = holders.get(0);
-    return new V1IPAddress()
-        .apiVersion("networking.k8s.io/v1")
-        .kind("IPAddress")
-        .metadata(
-            new V1ObjectMeta()
-                .name(name)
-                .putLabelsItem(MANAGED_BY_LABEL, MANAGED_BY)
-                .putAnnotationsItem(HOLDERS_ANNOTATION, encode(holders)))
-        .spec(
-            new V1IPAddressSpec()
-                .parentRef(new V1ParentReference().group("").resource("services").namespace(parent.namespace()).name(parent.name())));
+  /** The same claim with other holders, sent with its resourceVersion so a concurrent change gets 409. */
+  private AddressClaimObject replace(AddressClaim existing, List<Holder> holders) throws ApiException {
+    AddressClaimObject object = newObject(existing.name(), holders);
+    object.getMetadata().resourceVersion(existing.resourceVersion());
+    return send(api.replaceClusterCustomObject(GROUP, VERSION, PLURAL, existing.name(), object).buildCall(null));
   }
 
-  /** The same object with other holders; parentRef is immutable and keeps naming the first one. */
-  private static V1IPAddress replacement(AddressClaim existing, List<Holder> holders) {
-    V1IPAddress object = newObject(existing.name(), existing.holders().isEmpty() ? holders : existing.holders());
-    object.getMetadata().resourceVersion(existing.resourceVersion()).putAnnotationsItem(HOLDERS_ANNOTATION, encode(holders));
-    return object;
+  private AddressClaimObject send(okhttp3.Call call) throws ApiException {
+    return client.<AddressClaimObject>execute(call, AddressClaimObject.class).getData();
+  }
+
+  private static AddressClaimObject newObject(String name, List<Holder> holders) {
+    return new AddressClaimObject()
+        .metadata(new V1ObjectMeta().name(name))
+        .spec(new AddressClaimObject.Spec().address(AddressClaim.addressOf(name).toString()).holders(entries(holders)));
   }
 
   // ---- conversion ----
 
-  private record HolderJson(String namespace, String name, String uid, List<String> ports) {}
-
-  static String encode(List<Holder> holders) {
-    List<HolderJson> json = new ArrayList<>();
+  static List<HolderEntry> entries(List<Holder> holders) {
+    List<HolderEntry> entries = new ArrayList<>();
     for (Holder h : holders) {
-      json.add(new HolderJson(h.namespace(), h.name(), h.uid(), h.ports().stream().map(PortKey::toString).toList()));
+      entries.add(new HolderEntry(h.namespace(), h.name(), h.uid(), h.ports().stream().map(PortKey::toString).toList()));
     }
-    return GSON.toJson(json);
+    return entries;
   }
 
-  static List<Holder> decode(String text) {
-    List<HolderJson> json = GSON.fromJson(text, new TypeToken<List<HolderJson>>() {}.getType());
+  static List<Holder> holders(List<HolderEntry> entries) {
     List<Holder> holders = new ArrayList<>();
-    for (HolderJson h : json == null ? List.<HolderJson>of() : json) {
+    for (HolderEntry h : entries == null ? List.<HolderEntry>of() : entries) {
+      if (h == null || h.namespace() == null || h.name() == null || h.uid() == null) {
+        throw new IllegalArgumentException("holder without namespace, name or uid");
+      }
       List<PortKey> ports = new ArrayList<>();
       for (String port : h.ports() == null ? List.<String>of() : h.ports()) {
         ports.add(PortKey.parse(port));
@@ -296,42 +281,31 @@ public class AddressClaims {
     return holders;
   }
 
-  static Optional<AddressClaim> toClaim(V1IPAddress object) {
+  /** The claim an object stands for; empty for an object whose name is no claim name. */
+  static Optional<AddressClaim> toClaim(AddressClaimObject object) {
     if (object == null || object.getMetadata() == null || object.getMetadata().getName() == null) {
       return Optional.empty();
     }
     V1ObjectMeta meta = object.getMetadata();
     try {
-      IpAddress.parse(meta.getName());
+      if (!AddressClaim.nameOf(AddressClaim.addressOf(meta.getName())).equals(meta.getName())) {
+        return Optional.empty();
+      }
     } catch (AddressFormatException e) {
       return Optional.empty();
     }
     String version = meta.getResourceVersion() == null ? "" : meta.getResourceVersion();
-    Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
-    V1ParentReference parent = object.getSpec() == null ? null : object.getSpec().getParentRef();
-    if (!MANAGED_BY.equals(labels.get(MANAGED_BY_LABEL))) {
-      String what =
-          parent == null
-              ? "IPAddress " + meta.getName()
-              : ("services".equals(parent.getResource()) && (parent.getGroup() == null || parent.getGroup().isEmpty())
-                      ? "the ClusterIP of Service " + parent.getNamespace() + "/" + parent.getName()
-                      : parent.getResource() + " " + parent.getNamespace() + "/" + parent.getName())
-                  + " (IPAddress " + meta.getName() + " managed by " + labels.getOrDefault(MANAGED_BY_LABEL, "nobody") + ")";
-      return Optional.of(new AddressClaim(meta.getName(), version, List.of(), Optional.of(what)));
-    }
     List<Holder> holders;
     try {
-      String text = meta.getAnnotations() == null ? null : meta.getAnnotations().get(HOLDERS_ANNOTATION);
-      holders = text == null ? List.of() : decode(text);
-    } catch (JsonParseException | IllegalArgumentException e) {
+      holders = holders(object.getSpec() == null ? null : object.getSpec().getHolders());
+    } catch (IllegalArgumentException e) {
       holders = List.of();
     }
-    if (holders.isEmpty() && parent != null && parent.getName() != null) {
-      // Our label, but no readable holder list (edited by hand): the parent holds it, uid unknown.
-      holders = List.of(new Holder(String.valueOf(parent.getNamespace()), parent.getName(), "", List.of()));
-      LOG.warn("claim without a readable holder list name={} parent={}/{}", meta.getName(), parent.getNamespace(), parent.getName());
+    if (holders.isEmpty()) {
+      // Edited by hand, or written by something else: the address stays taken, by nobody we know.
+      LOG.warn("claim without a readable holder list name={}", meta.getName());
     }
-    return Optional.of(new AddressClaim(meta.getName(), version, holders, Optional.empty()));
+    return Optional.of(new AddressClaim(meta.getName(), version, holders));
   }
 
   private void put(AddressClaim claim) {

@@ -110,7 +110,7 @@ final class ClaimKeeper {
       Outcome outcome = claims.claim(address, holderOf(service), true);
       if (outcome instanceof Outcome.Taken taken) {
         String message = "address " + address + " is also claimed by " + taken.by()
-            + " (kubectl get ipaddress " + AddressClaim.nameOf(address) + "); it is not moved: resolve the clash";
+            + " (kubectl get addressclaim " + AddressClaim.nameOf(address) + "); it is not moved: resolve the clash";
         LOG.warn("address clash address={} claimedBy=\"{}\"", address, taken.by());
         events.warning(service, EventReason.AddressInUse, message);
       } else if (!had) {
@@ -162,7 +162,7 @@ final class ClaimKeeper {
   int syncStandIns() {
     int dropped = 0;
     for (Map.Entry<String, StandIn> entry : List.copyOf(standIns.entrySet())) {
-      Optional<AddressClaim> claim = claims.get(IpAddress.parse(entry.getKey()));
+      Optional<AddressClaim> claim = claims.get(AddressClaim.addressOf(entry.getKey()));
       if ((claim.isEmpty() || shownByAHolder(claim.get())) && releaseStandIn(entry.getValue().owner())) {
         standIns.remove(entry.getKey(), entry.getValue());
         dropped++;
@@ -185,14 +185,14 @@ final class ClaimKeeper {
   int holdStandInsAgain() {
     int held = 0;
     for (Map.Entry<String, StandIn> entry : List.copyOf(standIns.entrySet())) {
-      backend.hold(new Holding(entry.getValue().owner(), List.of(IpAddress.parse(entry.getKey())), List.of(), false));
+      backend.hold(new Holding(entry.getValue().owner(), List.of(AddressClaim.addressOf(entry.getKey())), List.of(), false));
       held++;
     }
     return held;
   }
 
   private boolean shownByAHolder(AddressClaim claim) {
-    IpAddress address = IpAddress.parse(claim.name());
+    IpAddress address = claim.address();
     for (AddressClaim.Holder holder : claim.holders()) {
       V1Service service = services.namespace(holder.namespace()).get(holder.name());
       if (service != null) {
@@ -217,12 +217,12 @@ final class ClaimKeeper {
     claim.holders().forEach(h -> uids.add(h.uid()));
     StandIn existing = standIns.putIfAbsent(claim.name(), new StandIn(owner, uids));
     if (existing == null) {
-      LOG.info("address claimed but shown by no service; held for its claim address={} claimedBy=\"{}\"", claim.name(),
+      LOG.info("address claimed but shown by no service; held for its claim address={} claimedBy=\"{}\"", claim.address(),
           claim.describeHolder());
     }
     if (existing == null || holdAgain) {
       OwnerRef holder = existing == null ? owner : existing.owner();
-      backend.hold(new Holding(holder, List.of(IpAddress.parse(claim.name())), List.of(), false));
+      backend.hold(new Holding(holder, List.of(claim.address()), List.of(), false));
     }
   }
 
@@ -252,7 +252,7 @@ final class ClaimKeeper {
 
   /**
    * Frees claims whose Service is gone or has moved on (ClaimRules.holderState), once that has
-   * been true for the grace period; rereads claims of others (e.g. ClusterIPs) to see them go.
+   * been true for the grace period.
    * Runs outside every lock: each write carries a resourceVersion precondition.
    *
    * @return how many holders were released
@@ -262,12 +262,8 @@ final class ClaimKeeper {
     long now = System.nanoTime();
     Set<String> seen = new HashSet<>();
     for (AddressClaim claim : claims.all()) {
-      IpAddress address = IpAddress.parse(claim.name());
+      IpAddress address = claim.address();
       try {
-        if (!claim.isOurs()) {
-          claims.refresh(address);
-          continue;
-        }
         for (AddressClaim.Holder holder : claim.holders()) {
           String key = claim.name() + "|" + holder.uid();
           V1Service service = services.namespace(holder.namespace()).get(holder.name());
@@ -285,11 +281,11 @@ final class ClaimKeeper {
             claims.release(address, holder.uid());
             released++;
             metrics.claimsReleased.labels(state == ClaimRules.HolderState.GONE ? "service_gone" : "service_moved_on").inc();
-            LOG.info("released orphaned claim address={} holder={} state={}", claim.name(), holder.key(), state);
+            LOG.info("released orphaned claim address={} holder={} state={}", address, holder.key(), state);
           }
         }
       } catch (ApiException | RuntimeException e) {
-        LOG.warn("claim garbage collection postponed address={} error=\"{}\"", claim.name(), e.getMessage());
+        LOG.warn("claim garbage collection postponed address={} error=\"{}\"", address, e.getMessage());
       }
     }
     synchronized (staleSince) {

@@ -32,9 +32,6 @@ public final class ClaimRules {
    *     that would be a second writer's stale view, not sharing
    */
   public static OnExisting onExisting(AddressClaim existing, Holder me, boolean mayShare) {
-    if (!existing.isOurs()) {
-      return new OnExisting.Taken(existing.describeHolder());
-    }
     if (existing.heldBy(me.uid())) {
       return new OnExisting.Mine();
     }
@@ -61,7 +58,7 @@ public final class ClaimRules {
   }
 
   public static OnRelease onRelease(AddressClaim claim, String uid) {
-    if (!claim.isOurs() || !claim.heldBy(uid)) {
+    if (!claim.heldBy(uid)) {
       return new OnRelease.NotHeld();
     }
     List<Holder> remaining = claim.holders().stream().filter(h -> !h.uid().equals(uid)).toList();

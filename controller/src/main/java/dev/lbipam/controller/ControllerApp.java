@@ -11,9 +11,7 @@ import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.informer.ResourceEventHandler;
-import io.kubernetes.client.openapi.apis.NetworkingV1Api;
-import io.kubernetes.client.openapi.models.V1IPAddress;
-import io.kubernetes.client.openapi.models.V1IPAddressList;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.extended.workqueue.DefaultRateLimitingQueue;
 import io.kubernetes.client.extended.workqueue.RateLimitingQueue;
 import io.kubernetes.client.informer.SharedIndexInformer;
@@ -37,6 +35,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,57 +132,53 @@ public final class ControllerApp implements AutoCloseable {
             V1ConfigMap.class,
             V1ConfigMapList.class,
             0);
-    SharedIndexInformer<V1IPAddress> claimInformer = null;
+    SharedIndexInformer<AddressClaimObject> claimInformer = null;
     if (settings.addressClaims()) {
-      NetworkingV1Api watchNetworking = new NetworkingV1Api(watchClient);
+      CustomObjectsApi watchCustom = new CustomObjectsApi(watchClient);
+      UnaryOperator<AddressClaimObject> slim = claim -> {
+        if (claim.getMetadata() != null) {
+          claim.getMetadata().setManagedFields(null); // never read; most of each object
+        }
+        return claim;
+      };
       claimInformer =
           factory.sharedIndexInformerFor(
-              new PagedListerWatcher<V1IPAddress, V1IPAddressList>(
+              new PagedListerWatcher<AddressClaimObject, AddressClaimObject.ListObject>(
                   watchClient,
-                  (limit, next) -> watchNetworking.listIPAddress()
-                      .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
-                      .limit(limit)._continue(next).execute(),
-                  params -> watchNetworking.listIPAddress()
-                      .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
+                  (limit, next) -> watchClient.<AddressClaimObject.ListObject>execute(
+                      watchCustom.listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
+                          .limit(limit)._continue(next).buildCall(null),
+                      AddressClaimObject.ListObject.class).getData(),
+                  params -> watchCustom.listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
                       .resourceVersion(params.resourceVersion)
                       .watch(params.watch)
                       .timeoutSeconds(params.timeoutSeconds)
                       .buildCall(null),
-                  new com.google.gson.reflect.TypeToken<io.kubernetes.client.util.Watch.Response<V1IPAddress>>() {}.getType(),
-                  claim -> {
-                    if (claim.getMetadata() != null) {
-                      claim.getMetadata().setManagedFields(null); // never read; most of each object
-                    }
-                    return claim;
-                  },
-                  (items, meta) -> new V1IPAddressList().items(items).metadata(meta)),
-              V1IPAddress.class,
+                  new com.google.gson.reflect.TypeToken<io.kubernetes.client.util.Watch.Response<AddressClaimObject>>() {}.getType(),
+                  slim,
+                  AddressClaimObject.ListObject::new),
+              AddressClaimObject.class,
               0);
-      claimInformer.setTransform(object -> {
-        if (object.getMetadata() != null) {
-          object.getMetadata().setManagedFields(null);
-        }
-        return object;
-      });
+      claimInformer.setTransform(object -> object instanceof AddressClaimObject claim ? slim.apply(claim) : object);
       claimInformer.addEventHandler(
-          new ResourceEventHandler<V1IPAddress>() {
+          new ResourceEventHandler<AddressClaimObject>() {
             @Override
-            public void onAdd(V1IPAddress object) {
+            public void onAdd(AddressClaimObject object) {
               claims.observed(object);
             }
 
             @Override
-            public void onUpdate(V1IPAddress oldObject, V1IPAddress newObject) {
+            public void onUpdate(AddressClaimObject oldObject, AddressClaimObject newObject) {
               claims.observed(newObject);
             }
 
             @Override
-            public void onDelete(V1IPAddress object, boolean finalStateUnknown) {
+            public void onDelete(AddressClaimObject object, boolean finalStateUnknown) {
               claims.observedDeleted(object);
             }
           });
     }
-    SharedIndexInformer<V1IPAddress> claimsSynced = claimInformer;
+    SharedIndexInformer<AddressClaimObject> claimsSynced = claimInformer;
 
     broadcaster = new LegacyEventBroadcaster(new CoreV1Api(writeClient));
     EventRecorder warningRecorder = broadcaster.newRecorder(new V1EventSource().component(EVENT_COMPONENT));
@@ -290,6 +285,11 @@ public final class ControllerApp implements AutoCloseable {
           LOG.info("leading; starting workers queued={}", StandbyQueue.takeOver(serviceInformer.getIndexer().list(), queue));
           long every = settings.maintenanceInterval().toMillis();
           maintenance.scheduleWithFixedDelay(loop.maintenance::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+          if (settings.addressClaims()) {
+            Thread legacy = new Thread(() -> LegacyIpAddressClaims.removeAll(writeClient), "legacy-claims");
+            legacy.setDaemon(true);
+            legacy.start();
+          }
           manager.run();
           if (!stopping.get()) {
             fatal("controller stopped on its own (caches did not sync?)");
@@ -424,20 +424,50 @@ public final class ControllerApp implements AutoCloseable {
     return client;
   }
 
-  /** Fails start-up with a clear message when the cluster cannot hold our address claims. */
+  /**
+   * Fails start-up with a clear message when the cluster cannot hold our address claims. A CRD
+   * applied together with the Deployment answers 404, then 429 for a moment: waited for, briefly.
+   */
   private static void checkClaimsApi(ApiClient client) {
-    try {
-      new NetworkingV1Api(client).listIPAddress().limit(1).execute();
-    } catch (io.kubernetes.client.openapi.ApiException e) {
-      String why =
-          switch (e.getCode()) {
-            case 404 -> "the API server does not serve networking.k8s.io/v1 IPAddress (Kubernetes 1.33 or later does);"
-                + " upgrade, or run with --address-claims=false (then only leader election guards against duplicates)";
-            case 403 -> "the ServiceAccount may not list networking.k8s.io ipaddresses: apply manifest/rbac.yaml";
-            default -> "listing networking.k8s.io/v1 IPAddress failed with HTTP " + e.getCode();
-          };
-      throw new IllegalStateException(why, e);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        new CustomObjectsApi(client)
+            .listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
+            .limit(1)
+            .execute();
+        return;
+      } catch (io.kubernetes.client.openapi.ApiException e) {
+        if ((e.getCode() == 404 || e.getCode() == 429 || e.getCode() >= 500) && System.nanoTime() < deadline) {
+          LOG.info("address claim resource not served yet; retrying code={}", e.getCode());
+          sleepQuietly(Duration.ofSeconds(1));
+          continue;
+        }
+        throw claimsApiMissing(e);
+      }
     }
+  }
+
+  private static void sleepQuietly(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static IllegalStateException claimsApiMissing(io.kubernetes.client.openapi.ApiException e) {
+    String resource = AddressClaimObject.PLURAL + "." + AddressClaimObject.GROUP;
+    String why =
+        switch (e.getCode()) {
+          case 404 -> "the API server does not serve " + resource + "/" + AddressClaimObject.VERSION
+              + ": apply manifest/base/crd.yaml (kubectl apply -k manifest/ and the Helm chart include it),"
+              + " or run with --address-claims=false (then only leader election guards against duplicates)";
+          case 403 -> "the ServiceAccount may not list " + resource + ": apply manifest/base/rbac.yaml";
+          default -> "listing " + resource + " failed with HTTP " + e.getCode();
+        };
+    return new IllegalStateException(why, e);
   }
 
   /** Secrets come from files under /etc/lbipam/secrets/NAME or env LBIPAM_SECRET_NAME. */

@@ -99,7 +99,7 @@ final class Flags {
   String logFormat;
 
   @Option(names = "--address-claims", arity = "1", defaultValue = "true",
-      description = "claim every address as a networking.k8s.io/v1 IPAddress before writing it (default ${DEFAULT-VALUE}; needs Kubernetes 1.33+)")
+      description = "claim every address as a lbipam.dev AddressClaim before writing it (default ${DEFAULT-VALUE}; needs manifest/base/crd.yaml)")
   boolean addressClaims;
 
   @Option(names = "--claim-gc-grace", defaultValue = "PT60S",

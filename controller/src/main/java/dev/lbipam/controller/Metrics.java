@@ -76,7 +76,7 @@ public final class Metrics {
                 "Addresses the backend offered that the API server showed claimed by another Service.")
             .register(registry);
     claimsReleased =
-        Counter.build("lbipam_claims_released_total", "Address claims (IPAddress objects) released, by reason.")
+        Counter.build("lbipam_claims_released_total", "Address claims (AddressClaim objects) released, by reason.")
             .labelNames("reason")
             .register(registry);
     cacheBehind =
@@ -87,7 +87,7 @@ public final class Metrics {
         Counter.build("lbipam_events_dropped_total",
                 "Normal Events dropped because " + EventBacklog.DEFAULT_LIMIT + " were already waiting to be written (Warnings are never dropped).")
             .register(registry);
-    claims = Gauge.build("lbipam_claims", "Address claims (IPAddress objects) of this controller known.").register(registry);
+    claims = Gauge.build("lbipam_claims", "Address claims (AddressClaim objects) known.").register(registry);
     configProblems =
         Gauge.build("lbipam_config_problems", "Problems in the pool ConfigMap, by key (0 when none).")
             .labelNames("key")

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.lbipam.testsupport.KubeApiServer;
 import dev.lbipam.testsupport.KubeApiServerExtension;
 import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.apis.NetworkingV1Api;
 import io.kubernetes.client.openapi.models.V1IPAddress;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -26,10 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Address claims (networking.k8s.io/v1 IPAddress objects) on a real API server: created before an
- * address is written, released with it, kept while a Service is being deleted, reported when the
- * address is a ClusterIP, left alone by the API server's own repair loop, and created for every
- * address at start-up.
+ * Address claims (lbipam.dev AddressClaim objects) on a real API server: created before an address
+ * is written, released with it, kept while a Service is being deleted, collected when orphaned,
+ * created for every address at start-up, and the IPAddress claims of an earlier version removed.
  */
 class AddressClaimsIT {
   @RegisterExtension static final KubeApiServerExtension KUBE = new KubeApiServerExtension();
@@ -40,7 +40,7 @@ class AddressClaimsIT {
   @BeforeAll
   static void startController() throws Exception {
     KubeApiServer server = KUBE.server();
-    Manifests.installRbac(server.adminClient());
+    Manifests.installPrerequisites(server.adminClient());
     kube = new TestServices(server.adminClient());
     controller = ControllerProcess.start(server, "claims", "--claim-gc-grace=PT2S", "--maintenance-interval=PT1S");
     controller.httpPort();
@@ -53,38 +53,41 @@ class AddressClaimsIT {
     }
   }
 
-  static List<V1IPAddress> claims(ApiClient admin) throws Exception {
-    return new NetworkingV1Api(admin)
-        .listIPAddress()
-        .labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
-        .execute()
+  static List<AddressClaimObject> claims(ApiClient admin) throws Exception {
+    return admin.<AddressClaimObject.ListObject>execute(
+            new CustomObjectsApi(admin)
+                .listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
+                .buildCall(null),
+            AddressClaimObject.ListObject.class)
+        .getData()
         .getItems();
   }
 
-  /** Claim name to the ns/name its parentRef names, for claims of Services in {@code ns}. */
+  /** Claimed address to the ns/name of its first holder, for claims of Services in {@code ns}. */
   static Map<String, String> claimsIn(ApiClient admin, String ns) throws Exception {
     return claims(admin).stream()
-        .filter(c -> ns.equals(c.getSpec().getParentRef().getNamespace()))
-        .collect(Collectors.toMap(c -> c.getMetadata().getName(),
-            c -> c.getSpec().getParentRef().getNamespace() + "/" + c.getSpec().getParentRef().getName()));
+        .filter(c -> ns.equals(c.getSpec().getHolders().get(0).namespace()))
+        .collect(Collectors.toMap(c -> AddressClaim.addressOf(c.getMetadata().getName()).toString(),
+            c -> c.getSpec().getHolders().get(0).namespace() + "/" + c.getSpec().getHolders().get(0).name()));
   }
 
-  /** The NAME and PARENTREF cells of the table the API server renders for kubectl. */
+  /** The cells of the table the API server renders for kubectl get addressclaims, without Age. */
   static List<List<String>> kubectlGetRows(ApiClient admin) throws Exception {
     okhttp3.Request request = new okhttp3.Request.Builder()
-        .url(admin.getBasePath() + "/apis/networking.k8s.io/v1/ipaddresses?labelSelector="
-            + AddressClaims.MANAGED_BY_LABEL + "%3D" + AddressClaims.MANAGED_BY)
+        .url(admin.getBasePath() + "/apis/lbipam.dev/v1alpha1/addressclaims")
         .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
         .header("Authorization", "Bearer " + KUBE.server().adminToken())
         .build();
     List<List<String>> rows = new ArrayList<>();
     try (okhttp3.Response response = admin.getHttpClient().newCall(request).execute()) {
       var table = com.google.gson.JsonParser.parseString(response.body().string()).getAsJsonObject();
-      assertThat(table.getAsJsonArray("columnDefinitions").get(1).getAsJsonObject().get("name").getAsString())
-          .isEqualTo("ParentRef");
+      List<String> columns = new ArrayList<>();
+      table.getAsJsonArray("columnDefinitions").forEach(c -> columns.add(c.getAsJsonObject().get("name").getAsString()));
+      assertThat(columns).startsWith("Name", "Address", "Namespace", "Service", "Age");
       for (var row : table.getAsJsonArray("rows")) {
         var cells = row.getAsJsonObject().getAsJsonArray("cells");
-        rows.add(List.of(cells.get(0).getAsString(), cells.get(1).getAsString()));
+        rows.add(List.of(cells.get(0).getAsString(), cells.get(1).getAsString(), cells.get(2).getAsString(),
+            cells.get(3).getAsString()));
       }
     }
     return rows;
@@ -112,53 +115,20 @@ class AddressClaimsIT {
     }
     assertThat(expected).hasSize(3);
     assertThat(claimsIn(admin, ns)).isEqualTo(expected);
-    V1IPAddress one = claims(admin).stream().filter(c -> expected.containsKey(c.getMetadata().getName())).findFirst().orElseThrow();
-    assertThat(one.getSpec().getParentRef().getResource()).isEqualTo("services");
-    assertThat(one.getSpec().getParentRef().getGroup()).isNullOrEmpty();
-    assertThat(one.getMetadata().getAnnotations().get(AddressClaims.HOLDERS_ANNOTATION)).contains("\"uid\"");
-    assertThat(kubectlGetRows(admin)).as("what kubectl get ipaddress prints").contains(
-        List.of(kube.addresses(ns, "a").orElseThrow(), "services/" + ns + "/a"));
+    String addressOfA = kube.addresses(ns, "a").orElseThrow();
+    AddressClaimObject one = claims(admin).stream()
+        .filter(c -> c.getMetadata().getName().equals(addressOfA)).findFirst().orElseThrow();
+    assertThat(one.getSpec().getAddress()).isEqualTo(addressOfA);
+    String uidOfA = kube.get(ns, "a").orElseThrow().getMetadata().getUid();
+    assertThat(one.getSpec().getHolders()).singleElement().satisfies(h -> assertThat(h.uid()).isEqualTo(uidOfA));
+    String v6 = java.util.Arrays.stream(kube.addresses(ns, "dual").orElseThrow().split(","))
+        .filter(a -> a.contains(":")).findFirst().orElseThrow();
+    assertThat(kubectlGetRows(admin)).as("what kubectl get addressclaims prints").contains(
+        List.of(kube.addresses(ns, "a").orElseThrow(), kube.addresses(ns, "a").orElseThrow(), ns, "a"),
+        List.of(AddressClaim.nameOf(dev.lbipam.ipam.spi.net.IpAddress.parse(v6)), v6, ns, "dual"));
 
     kube.delete(ns, "a");
     kube.delete(ns, "dual");
-    await().atMost(WAIT).until(() -> claimsIn(admin, ns).isEmpty());
-  }
-
-  @Test
-  void theApiServersRepairLoopLeavesOurClaimsAloneAndAClusterIpIsAClash() throws Exception {
-    ApiClient admin = KUBE.server().adminClient();
-    String ns = KUBE.server().createNamespace("claims-cidr");
-    // 10.0.0.0/16 is the test API server's Service CIDR: its allocator holds 10.0.0.77 as an IPAddress.
-    V1Service clusterIp = new V1Service()
-        .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().namespace(ns).name("internal"))
-        .spec(new V1ServiceSpec().type("ClusterIP").clusterIP("10.0.0.77")
-            .addPortsItem(new V1ServicePort().port(80).protocol("TCP")));
-    kube.create(clusterIp);
-    pools(Map.of("range-" + ns, "10.0.0.77-10.0.0.78"));
-
-    kube.create(TestServices.loadBalancer(ns, "lb"));
-    await().atMost(WAIT).until(() -> kube.addresses(ns, "lb").isPresent());
-    assertThat(kube.addresses(ns, "lb")).as("the ClusterIP's address is skipped").contains("10.0.0.78");
-
-    V1Service pinned = TestServices.loadBalancer(ns, "pinned");
-    pinned.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.0.0.77");
-    kube.create(pinned);
-    await().atMost(WAIT).until(() ->
-        kube.hasEvent(ns, "pinned", "Warning", "AddressInUse", "the ClusterIP of Service " + ns + "/internal"));
-    assertThat(kube.addresses(ns, "pinned")).as("a pinned address is never moved").contains("10.0.0.77");
-
-    V1IPAddress ours = new NetworkingV1Api(admin).readIPAddress("10.0.0.78").execute();
-    Thread.sleep(5000);
-    V1IPAddress later = new NetworkingV1Api(admin).readIPAddress("10.0.0.78").execute();
-    assertThat(later.getMetadata().getResourceVersion()).as("untouched by the API server").isEqualTo(ours.getMetadata().getResourceVersion());
-    assertThat(later.getMetadata().getLabels()).containsEntry(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY);
-    assertThat(new NetworkingV1Api(admin).readIPAddress("10.0.0.77").execute().getMetadata().getLabels())
-        .as("the ClusterIP keeps its own claim")
-        .containsEntry(AddressClaims.MANAGED_BY_LABEL, "ipallocator.k8s.io");
-
-    kube.delete(ns, "lb");
-    kube.delete(ns, "pinned");
-    kube.delete(ns, "internal");
     await().atMost(WAIT).until(() -> claimsIn(admin, ns).isEmpty());
   }
 
@@ -215,20 +185,47 @@ class AddressClaimsIT {
   }
 
   static void createClaim(ApiClient admin, String address, String ns, String name, String uid) throws Exception {
+    AddressClaimObject claim = new AddressClaimObject()
+        .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().name(address))
+        .spec(new AddressClaimObject.Spec().address(address)
+            .holders(AddressClaims.entries(List.of(new AddressClaim.Holder(ns, name, uid, List.of())))));
+    new CustomObjectsApi(admin)
+        .createClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL, claim)
+        .execute();
+  }
+
+  /** A claim as lbipam before ADR 0016 made it: an IPAddress object with our managed-by label. */
+  static void createLegacyClaim(ApiClient admin, String address, String ns, String name) throws Exception {
     new NetworkingV1Api(admin).createIPAddress(new V1IPAddress()
         .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().name(address)
-            .putLabelsItem(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY)
-            .putAnnotationsItem(AddressClaims.HOLDERS_ANNOTATION,
-                AddressClaims.encode(List.of(new AddressClaim.Holder(ns, name, uid, List.of())))))
+            .putLabelsItem("ipaddress.kubernetes.io/managed-by", "lbipam.dev"))
         .spec(new io.kubernetes.client.openapi.models.V1IPAddressSpec().parentRef(
             new io.kubernetes.client.openapi.models.V1ParentReference().resource("services").namespace(ns).name(name))))
         .execute();
   }
 
+  static List<V1IPAddress> legacyClaims(ApiClient admin) throws Exception {
+    return new NetworkingV1Api(admin).listIPAddress().labelSelector(LegacyIpAddressClaims.SELECTOR).execute().getItems();
+  }
+
+  @Test
+  void withoutTheCrdTheControllerExitsNamingTheFileToApply() throws Exception {
+    try (KubeApiServer server = KubeApiServer.start()) {
+      Manifests.create(server.adminClient(), Manifests.load("base/serviceaccount.yaml", "base/rbac.yaml"), false);
+      try (ControllerProcess controller = ControllerProcess.start(server, "no-crd")) {
+        await().atMost(WAIT).until(() -> !controller.isAlive());
+        assertThat(controller.exitCode()).as(controller.log()).isNotZero();
+        assertThat(controller.log())
+            .contains("address claim resource not served yet; retrying code=404")
+            .contains("apply manifest/base/crd.yaml");
+      }
+    }
+  }
+
   @Test
   void startUpClaimsEveryAddressAlreadyShownMovesNothingAndWarnsBothSidesOfAClash() throws Exception {
     try (KubeApiServer server = KubeApiServer.start()) {
-      Manifests.installRbac(server.adminClient());
+      Manifests.installPrerequisites(server.adminClient());
       TestServices old = new TestServices(server.adminClient());
       String ns = server.createNamespace("upgrade");
       old.setPoolKeys(Map.of("cidr-" + ns, "10.63.0.0/23"));
@@ -254,6 +251,15 @@ class AddressClaimsIT {
         service.getMetadata().putAnnotationsItem(KubeVipNames.ADDRESSES_ANNOTATION, "10.63.1.10");
         old.create(service);
       }
+      // lbipam before ADR 0016 claimed with IPAddress objects; a ClusterIP has one of the allocator's.
+      for (int i = 0; i < 3; i++) {
+        createLegacyClaim(server.adminClient(), "10.63.0." + (i + 1), ns, "old-" + i);
+      }
+      V1Service internal = old.create(new V1Service()
+          .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().namespace(ns).name("internal"))
+          .spec(new V1ServiceSpec().type("ClusterIP").addPortsItem(new V1ServicePort().port(80).protocol("TCP"))));
+      String clusterIp = internal.getSpec().getClusterIP();
+      assertThat(legacyClaims(server.adminClient())).hasSize(3);
 
       try (ControllerProcess upgraded = ControllerProcess.start(server, "upgraded")) {
         await().atMost(WAIT).until(() -> claimsIn(server.adminClient(), ns).size() == 201);
@@ -271,6 +277,10 @@ class AddressClaimsIT {
         old.create(TestServices.loadBalancer(ns, "new"));
         await().atMost(WAIT).until(() -> old.addresses(ns, "new").isPresent());
         assertThat(old.addresses(ns, "new")).contains("10.63.0.201");
+        await().atMost(WAIT).until(() -> legacyClaims(server.adminClient()).isEmpty());
+        assertThat(upgraded.log()).contains("removed the IPAddress claims of an earlier version removed=3");
+        assertThat(new NetworkingV1Api(server.adminClient()).readIPAddress(clusterIp).execute().getMetadata().getLabels())
+            .as("the ClusterIP keeps the allocator's IPAddress").containsEntry("ipaddress.kubernetes.io/managed-by", "ipallocator.k8s.io");
       }
     }
   }

@@ -3,83 +3,113 @@ package dev.lbipam.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lbipam.controller.AddressClaim.Holder;
+import dev.lbipam.controller.AddressClaimObject.HolderEntry;
 import dev.lbipam.ipam.spi.PortKey;
 import dev.lbipam.ipam.spi.net.IpAddress;
-import io.kubernetes.client.openapi.models.V1IPAddress;
-import io.kubernetes.client.openapi.models.V1IPAddressSpec;
+import dev.lbipam.ipam.spi.net.IpFamily;
+import io.kubernetes.client.openapi.JSON;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ParentReference;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.BigRange;
 import org.junit.jupiter.api.Test;
 
-/** How claims are named, encoded and read back from IPAddress objects; no API server needed. */
+/** How claims are named, encoded and read back from AddressClaim objects; no API server needed. */
 class AddressClaimsTest {
-  static V1IPAddress object(String name, String managedBy, String holders) {
-    V1ObjectMeta meta = new V1ObjectMeta().name(name).resourceVersion("42");
-    if (managedBy != null) {
-      meta.putLabelsItem(AddressClaims.MANAGED_BY_LABEL, managedBy);
-    }
-    if (holders != null) {
-      meta.putAnnotationsItem(AddressClaims.HOLDERS_ANNOTATION, holders);
-    }
-    return new V1IPAddress().metadata(meta).spec(new V1IPAddressSpec()
-        .parentRef(new V1ParentReference().group("").resource("services").namespace("ns").name("web")));
+  /** What the API server accepts as a cluster-scoped object name (a DNS subdomain). */
+  private static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  static AddressClaimObject object(String name, List<HolderEntry> holders) {
+    return new AddressClaimObject()
+        .metadata(new V1ObjectMeta().name(name).resourceVersion("42"))
+        .spec(new AddressClaimObject.Spec().address(name).holders(holders));
+  }
+
+  static List<HolderEntry> web(String uid) {
+    return AddressClaims.entries(List.of(new Holder("ns", "web", uid, List.of(new PortKey("TCP", 80)))));
   }
 
   @Test
-  void aClaimIsNamedByTheCanonicalTextTheApiServerDemands() {
+  void aClaimIsNamedOncePerHostInTextTheApiServerAccepts() {
     assertThat(AddressClaim.nameOf(IpAddress.parse("10.0.0.1"))).isEqualTo("10.0.0.1");
     assertThat(AddressClaim.nameOf(IpAddress.parse("::ffff:10.0.0.1"))).as("one host, one claim").isEqualTo("10.0.0.1");
-    assertThat(AddressClaim.nameOf(IpAddress.parse("2001:DB8:0:0:0:0:0:1"))).isEqualTo("2001:db8::1");
+    assertThat(AddressClaim.nameOf(IpAddress.parse("2001:DB8:0:0:0:0:0:1"))).isEqualTo("2001-0db8-0000-0000-0000-0000-0000-0001");
+    assertThat(AddressClaim.nameOf(IpAddress.parse("::"))).isEqualTo("0000-0000-0000-0000-0000-0000-0000-0000");
+  }
+
+  @Property
+  void everyIpv6NameIsAValidObjectNameAndStandsForItsAddress(@ForAll @BigRange(min = "0", max = "340282366920938463463374607431768211455") BigInteger value) {
+    IpAddress address = new IpAddress(IpFamily.IPV6, value);
+    String name = AddressClaim.nameOf(address);
+    assertThat(name).matches(DNS_SUBDOMAIN).hasSizeLessThanOrEqualTo(253);
+    assertThat(AddressClaim.addressOf(name)).isEqualTo(address.unmapped());
+  }
+
+  @Property
+  void everyIpv4NameIsAValidObjectNameAndStandsForItsAddress(@ForAll @BigRange(min = "0", max = "4294967295") BigInteger value) {
+    IpAddress address = new IpAddress(IpFamily.IPV4, value);
+    String name = AddressClaim.nameOf(address);
+    assertThat(name).matches(DNS_SUBDOMAIN);
+    assertThat(AddressClaim.addressOf(name)).isEqualTo(address);
   }
 
   @Test
-  void holdersRoundTripThroughTheAnnotation() {
+  void holdersRoundTripThroughTheObject() {
     List<Holder> holders = List.of(
         new Holder("ns", "web", "u1", List.of(new PortKey("TCP", 80), new PortKey("UDP", 53))),
         new Holder("ns", "bare", "u2", List.of()));
-    assertThat(AddressClaims.decode(AddressClaims.encode(holders))).isEqualTo(holders);
+    assertThat(AddressClaims.holders(AddressClaims.entries(holders))).isEqualTo(holders);
   }
 
   @Test
-  void anObjectOfOursBecomesAClaimWithItsHolders() {
-    String holders = AddressClaims.encode(List.of(new Holder("ns", "web", "u1", List.of(new PortKey("TCP", 80)))));
-    AddressClaim claim = AddressClaims.toClaim(object("10.0.0.1", AddressClaims.MANAGED_BY, holders)).orElseThrow();
-    assertThat(claim.isOurs()).isTrue();
+  void theObjectSurvivesTheClientsJsonBothWays() {
+    JSON json = new JSON();
+    AddressClaimObject sent = object("10.0.0.1", web("u1"));
+    String text = json.serialize(sent);
+    assertThat(text).contains("\"apiVersion\":\"lbipam.dev/v1alpha1\"", "\"kind\":\"AddressClaim\"", "\"address\":\"10.0.0.1\"",
+        "\"ports\":[\"TCP/80\"]");
+    AddressClaimObject back = json.deserialize(text, AddressClaimObject.class);
+    assertThat(AddressClaims.toClaim(back)).isEqualTo(AddressClaims.toClaim(sent));
+  }
+
+  @Test
+  void anObjectBecomesAClaimWithItsHolders() {
+    AddressClaim claim = AddressClaims.toClaim(object("10.0.0.1", web("u1"))).orElseThrow();
     assertThat(claim.resourceVersion()).isEqualTo("42");
     assertThat(claim.heldBy("u1")).isTrue();
+    assertThat(claim.address()).isEqualTo(IpAddress.parse("10.0.0.1"));
     assertThat(claim.describeHolder()).isEqualTo("Service ns/web");
   }
 
   @Test
-  void anObjectOfTheClusterIpAllocatorIsSomeoneElsesClaim() {
-    AddressClaim claim = AddressClaims.toClaim(object("10.0.0.1", "ipallocator.k8s.io", null)).orElseThrow();
-    assertThat(claim.isOurs()).isFalse();
+  void anUnreadableHolderListLeavesTheAddressTakenByNobodyWeKnow() {
+    AddressClaim claim = AddressClaims.toClaim(object("10.0.0.1", List.of(new HolderEntry("ns", null, "u", List.of()))))
+        .orElseThrow();
     assertThat(claim.holders()).isEmpty();
-    assertThat(claim.describeHolder()).startsWith("the ClusterIP of Service ns/web");
+    assertThat(claim.describeHolder()).isEqualTo("nobody");
   }
 
   @Test
-  void anUnreadableHolderListFallsBackToTheParentWithAnUnknownUid() {
-    AddressClaim claim = AddressClaims.toClaim(object("10.0.0.1", AddressClaims.MANAGED_BY, "{not json")).orElseThrow();
-    assertThat(claim.holders()).containsExactly(new Holder("ns", "web", "", List.of()));
-  }
-
-  @Test
-  void anObjectWhoseNameIsNoAddressIsIgnored() {
-    assertThat(AddressClaims.toClaim(object("not-an-ip", AddressClaims.MANAGED_BY, null))).isEqualTo(Optional.empty());
+  void anObjectWhoseNameIsNoClaimNameIsIgnored() {
+    assertThat(AddressClaims.toClaim(object("not-an-ip", web("u1")))).isEqualTo(Optional.empty());
+    assertThat(AddressClaims.toClaim(object("0000-0000-0000-0000-0000-ffff-0a00-0001", web("u1"))))
+        .as("a mapped IPv4 address is claimed under its IPv4 name only").isEqualTo(Optional.empty());
   }
 
   @Test
   void theIndexAnswersWhoHoldsWhatAndIgnoresAnOlderEcho() {
     AddressClaims claims = new AddressClaims(new io.kubernetes.client.openapi.ApiClient());
-    String holders = AddressClaims.encode(List.of(new Holder("ns", "web", "u1", List.of())));
-    V1IPAddress newer = object("10.0.0.1", AddressClaims.MANAGED_BY, holders);
+    AddressClaimObject newer = object("2001-0db8-0000-0000-0000-0000-0000-0001", web("u1"));
     claims.observed(newer);
-    assertThat(claims.addressesOf("u1")).containsExactly(IpAddress.parse("10.0.0.1"));
+    assertThat(claims.addressesOf("u1")).containsExactly(IpAddress.parse("2001:db8::1"));
+    assertThat(claims.get(IpAddress.parse("2001:db8::1"))).isPresent();
 
-    V1IPAddress older = object("10.0.0.1", AddressClaims.MANAGED_BY, AddressClaims.encode(List.of()));
+    AddressClaimObject older = object("2001-0db8-0000-0000-0000-0000-0000-0001", List.of());
     older.getMetadata().resourceVersion("41");
     claims.observed(older);
     claims.observedDeleted(older);

@@ -56,13 +56,13 @@ class ChartIT {
     return output;
   }
 
-  /** {@code helm template lbipam charts/lbipam -n kube-system <values...>}, rendered into objects. */
+  /** {@code helm template lbipam charts/lbipam -n kube-system --include-crds <values...>}, rendered into objects. */
   static List<Map<String, Object>> render(List<String> values) throws IOException, InterruptedException {
     return objects(renderText(values));
   }
 
   static String renderText(List<String> values) throws IOException, InterruptedException {
-    List<String> args = new ArrayList<>(List.of("template", "lbipam", chart.toString(), "--namespace", "kube-system"));
+    List<String> args = new ArrayList<>(List.of("template", "lbipam", chart.toString(), "--namespace", "kube-system", "--include-crds"));
     args.addAll(values);
     return helm(args);
   }

@@ -22,11 +22,11 @@ class ClaimRulesTest {
   static final Holder NO_PORTS = new Holder("ns", "bare", "uid-bare", List.of());
 
   static AddressClaim claim(Holder... holders) {
-    return new AddressClaim("10.0.0.1", "7", List.of(holders), Optional.empty());
+    return new AddressClaim("10.0.0.1", "7", List.of(holders));
   }
 
-  static final AddressClaim CLUSTER_IP =
-      new AddressClaim("10.0.0.1", "3", List.of(), Optional.of("the ClusterIP of Service ns/internal"));
+  /** A claim whose holder list could not be read (edited by hand). */
+  static final AddressClaim UNREADABLE = new AddressClaim("10.0.0.1", "3", List.of());
 
   record ExistingCase(String description, AddressClaim existing, Holder me, boolean mayShare, OnExisting expected) {
     @Override
@@ -50,8 +50,8 @@ class ClaimRulesTest {
             new OnExisting.Taken("Service ns/web")),
         new ExistingCase("joining checks every holder", claim(WEB, DNS_UDP), WEB_TOO, true,
             new OnExisting.Taken("Service ns/web")),
-        new ExistingCase("a ClusterIP is always taken", CLUSTER_IP, WEB, true,
-            new OnExisting.Taken("the ClusterIP of Service ns/internal")));
+        new ExistingCase("a claim without readable holders is always taken", UNREADABLE, WEB, true,
+            new OnExisting.Taken("nobody")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -73,7 +73,7 @@ class ClaimRulesTest {
         new ReleaseCase("a sharer leaves the others holding it", claim(WEB, DNS_UDP), "uid-web",
             new OnRelease.Leave(List.of(DNS_UDP))),
         new ReleaseCase("a Service that holds nothing does nothing", claim(WEB), "uid-dns", new OnRelease.NotHeld()),
-        new ReleaseCase("a ClusterIP's address is never ours to release", CLUSTER_IP, "uid-web", new OnRelease.NotHeld()));
+        new ReleaseCase("a claim without readable holders is never released", UNREADABLE, "uid-web", new OnRelease.NotHeld()));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -30,7 +30,7 @@ class ConfigMapModeIT {
   @BeforeAll
   static void startController() throws Exception {
     KubeApiServer server = KUBE.server();
-    Manifests.installRbac(server.adminClient());
+    Manifests.installPrerequisites(server.adminClient());
     kube = new TestServices(server.adminClient());
     kube.setPoolKeys(Map.of("cidr-global", "10.99.0.0/24"));
     controller = ControllerProcess.start(server, "cm-mode");

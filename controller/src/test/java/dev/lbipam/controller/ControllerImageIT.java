@@ -56,7 +56,7 @@ class ControllerImageIT {
     PodmanApi.ensureRunning();
     image = buildImage();
     KubeApiServer server = KUBE.server();
-    Manifests.installRbac(server.adminClient());
+    Manifests.installPrerequisites(server.adminClient());
     kube = new TestServices(server.adminClient());
     kube.setPoolKeys(Map.of("cidr-global", "10.98.0.0/28"));
 

@@ -16,7 +16,7 @@ public final class Demo {
   public static void main(String[] args) throws Exception {
     try (KubeApiServer server = KubeApiServer.start()) {
       System.out.println("API server " + server.url() + " (etcd + kube-apiserver, loopback only)");
-      Manifests.installRbac(server.adminClient());
+      Manifests.installPrerequisites(server.adminClient());
       Manifests.create(server.adminClient(), Manifests.load("configmap-example.yaml"), false);
       TestServices kube = new TestServices(server.adminClient());
       kube.createNamespace("team-a");

@@ -99,7 +99,7 @@ public final class EndToEndBenchmark {
     PhaseResult pipelined;
     try (KubeApiServer server = KubeApiServer.start()) {
       ApiClient admin = server.adminClient();
-      Manifests.installRbac(admin);
+      Manifests.installPrerequisites(admin);
       TestServices kube = new TestServices(admin);
       String warmupNs = server.createNamespace("bench-warmup");
       String ns = server.createNamespace("bench-controller");

@@ -67,10 +67,10 @@ class FrozenLeaderIT {
     Path dir = Files.createTempDirectory("lbipam-audit-");
     Path log = dir.resolve("audit.log");
     try (KubeApiServer server = KubeApiServer.builder()
-        .auditWrites(log, "{group: \"\", resources: [services]}", "{group: networking.k8s.io, resources: [ipaddresses]}",
+        .auditWrites(log, "{group: \"\", resources: [services]}", "{group: lbipam.dev, resources: [addressclaims]}",
             "{group: coordination.k8s.io, resources: [leases]}")
         .start()) {
-      Manifests.installRbac(server.adminClient());
+      Manifests.installPrerequisites(server.adminClient());
       TestServices kube = new TestServices(server.adminClient());
       String ns = server.createNamespace("frozen");
       kube.setPoolKeys(Map.of("cidr-" + ns, "10.47.0.0/23"));

@@ -27,7 +27,7 @@ class HighAvailabilityIT {
 
   @org.junit.jupiter.api.BeforeAll
   static void rbac() throws Exception {
-    Manifests.installRbac(KUBE.server().adminClient());
+    Manifests.installPrerequisites(KUBE.server().adminClient());
   }
 
   private static Map<String, String> addressesByService(TestServices kube, String ns) throws Exception {

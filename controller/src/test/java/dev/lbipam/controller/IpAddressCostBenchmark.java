@@ -86,8 +86,8 @@ public final class IpAddressCostBenchmark {
     }
     return new V1IPAddress()
         .metadata(new V1ObjectMeta().name(address)
-            .putLabelsItem(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY)
-            .putAnnotationsItem(AddressClaims.HOLDERS_ANNOTATION, "[]"))
+            .putLabelsItem("ipaddress.kubernetes.io/managed-by", "lbipam.dev")
+            .putAnnotationsItem("lbipam.dev/holders", "[]"))
         .spec(new V1IPAddressSpec().parentRef(
             new V1ParentReference().group("").resource("services").namespace(namespace).name("svc-" + i)));
   }

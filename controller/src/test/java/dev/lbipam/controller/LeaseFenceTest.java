@@ -116,6 +116,8 @@ class LeaseFenceTest {
     assertThat(LeaseFence.fenced("PATCH", "/api/v1/namespaces/ns/services/events")).as("a Service named events").isTrue();
     assertThat(LeaseFence.fenced("POST", "/apis/networking.k8s.io/v1/ipaddresses")).isTrue();
     assertThat(LeaseFence.fenced("DELETE", "/apis/networking.k8s.io/v1/ipaddresses/10.0.0.1")).isTrue();
+    assertThat(LeaseFence.fenced("POST", "/apis/lbipam.dev/v1alpha1/addressclaims")).isTrue();
+    assertThat(LeaseFence.fenced("PUT", "/apis/lbipam.dev/v1alpha1/addressclaims/fd00-0000-0000-0000-0000-0000-0000-0001")).isTrue();
     assertThat(LeaseFence.fenced("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-vip-cloud-controller"))
         .isFalse();
     assertThat(LeaseFence.fenced("POST", "/api/v1/namespaces/ns/events")).isFalse();

@@ -29,14 +29,15 @@ class ManifestIT {
             server.adminClient(),
             Manifests.kustomize(""),
             true);
-    Manifests.installRbac(server.adminClient());
+    Manifests.installPrerequisites(server.adminClient());
     Manifests.create(server.adminClient(), Manifests.load("configmap-example.yaml"), false);
   }
 
   @Test
   void everyManifestPassesServerSideValidation() throws Exception {
     assertThat(validated)
-        .contains("ServiceAccount/kube-vip-cloud-controller", "ClusterRole/lbipam-controller", "Role/lbipam-controller",
+        .contains("CustomResourceDefinition/addressclaims.lbipam.dev", "ServiceAccount/kube-vip-cloud-controller",
+            "ClusterRole/lbipam-controller", "Role/lbipam-controller",
             "Deployment/lbipam-controller", "ConfigMap/kubevip");
   }
 
@@ -48,6 +49,7 @@ class ManifestIT {
           Manifests.directory().resolve(variant).toString());
       assertThat(output).as("kubectl apply -k manifest/%s", variant)
           .contains("deployment.apps/lbipam-controller")
+          .contains("customresourcedefinition.apiextensions.k8s.io/addressclaims.lbipam.dev")
           .contains("clusterrole.rbac.authorization.k8s.io/lbipam-controller")
           .contains("serviceaccount/kube-vip-cloud-controller");
     }

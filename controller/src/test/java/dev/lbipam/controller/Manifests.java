@@ -96,6 +96,10 @@ final class Manifests {
         new io.kubernetes.client.openapi.apis.PolicyV1Api(client)
             .createNamespacedPodDisruptionBudget(budget.getMetadata().getNamespace(), budget).dryRun(dry).execute();
         created.add("PodDisruptionBudget/" + budget.getMetadata().getName());
+      } else if (object instanceof io.kubernetes.client.openapi.models.V1CustomResourceDefinition crd) {
+        crd.getSpec().getVersions().forEach(v -> withoutEmptyDependencies(v.getSchema().getOpenAPIV3Schema()));
+        new io.kubernetes.client.openapi.apis.ApiextensionsV1Api(client).createCustomResourceDefinition(crd).dryRun(dry).execute();
+        created.add("CustomResourceDefinition/" + crd.getMetadata().getName());
       } else if (object instanceof V1Deployment deployment) {
         apps.createNamespacedDeployment(deployment.getMetadata().getNamespace(), deployment).dryRun(dry).execute();
         created.add("Deployment/" + deployment.getMetadata().getName());
@@ -106,8 +110,48 @@ final class Manifests {
     return created;
   }
 
-  /** The ServiceAccount and its RBAC: what the controller runs with in every IT. */
-  static void installRbac(ApiClient admin) throws IOException, ApiException {
-    create(admin, load("base/serviceaccount.yaml", "base/rbac.yaml"), false);
+  /**
+   * client-java's model starts every schema with an empty {@code dependencies} map and sends it,
+   * which the API server refuses ("dependencies is not supported").
+   */
+  private static void withoutEmptyDependencies(io.kubernetes.client.openapi.models.V1JSONSchemaProps schema) {
+    if (schema == null) {
+      return;
+    }
+    if (schema.getDependencies() != null && schema.getDependencies().isEmpty()) {
+      schema.setDependencies(null);
+    }
+    if (schema.getProperties() != null) {
+      schema.getProperties().values().forEach(Manifests::withoutEmptyDependencies);
+    }
+    if (schema.getItems() instanceof io.kubernetes.client.openapi.models.V1JSONSchemaProps items) {
+      withoutEmptyDependencies(items);
+    }
+  }
+
+  /** The AddressClaim CRD, the ServiceAccount and its RBAC: what the controller runs with in every IT. */
+  static void installPrerequisites(ApiClient admin) throws IOException, ApiException {
+    create(admin, load("base/crd.yaml", "base/serviceaccount.yaml", "base/rbac.yaml"), false);
+    awaitEstablished(admin, "addressclaims.lbipam.dev");
+  }
+
+  /**
+   * A new CRD is served once it is Established, and its storage answers a moment later (until then
+   * a list gets 429 "storage is (re)initializing").
+   */
+  static void awaitEstablished(ApiClient admin, String crd) throws ApiException {
+    var api = new io.kubernetes.client.openapi.apis.ApiextensionsV1Api(admin);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+      var status = api.readCustomResourceDefinition(crd).execute().getStatus();
+      return status != null && status.getConditions() != null && status.getConditions().stream()
+          .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+    });
+    var definition = api.readCustomResourceDefinition(crd).execute().getSpec();
+    var custom = new io.kubernetes.client.openapi.apis.CustomObjectsApi(admin);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      custom.listClusterCustomObject(definition.getGroup(), definition.getVersions().get(0).getName(),
+          definition.getNames().getPlural()).limit(1).execute();
+      return true;
+    });
   }
 }

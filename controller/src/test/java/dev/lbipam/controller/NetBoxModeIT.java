@@ -51,7 +51,7 @@ class NetBoxModeIT {
     boolean real = run.getTestClass().filter(NetBoxModeOnRealNetBoxIT.class::isAssignableFrom).isPresent();
     netbox = real ? ProxiedRealNetBox.start() : NetBoxStandIn.start();
     KubeApiServer server = KUBE.server();
-    Manifests.installRbac(server.adminClient());
+    Manifests.installPrerequisites(server.adminClient());
     kube = new TestServices(server.adminClient());
     kube.setPoolKeys(Map.of());
     controller = startController(server, CLUSTER);
@@ -321,7 +321,7 @@ class NetBoxModeIT {
     String ns = namespace("nb-two");
     kube.setPoolKeys(Map.of("netbox-prefix-" + ns, "10.79.0.0/26"));
     try (KubeApiServer second = KubeApiServer.start()) {
-      Manifests.installRbac(second.adminClient());
+      Manifests.installPrerequisites(second.adminClient());
       TestServices kube2 = new TestServices(second.adminClient());
       String ns2 = second.createNamespace("nb-two");
       kube2.setPoolKeys(Map.of("netbox-prefix-" + ns2, "10.79.0.0/26"));

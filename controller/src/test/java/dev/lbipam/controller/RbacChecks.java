@@ -66,19 +66,29 @@ final class RbacChecks {
     List<ApiClient> clients = asController(server);
     for (int i = 0; i < clients.size(); i++) {
       ApiClient client = clients.get(i);
-      // Address claims: create, read, list, replace, delete (ADR 0008).
-      var networking = new io.kubernetes.client.openapi.apis.NetworkingV1Api(client);
+      // Address claims: create, read, list, replace, delete (ADR 0008, ADR 0016).
+      var custom = new io.kubernetes.client.openapi.apis.CustomObjectsApi(client);
       String address = "10.250.0." + (i + 1);
-      networking.createIPAddress(new io.kubernetes.client.openapi.models.V1IPAddress()
-          .metadata(new V1ObjectMeta().name(address).putLabelsItem(AddressClaims.MANAGED_BY_LABEL, AddressClaims.MANAGED_BY))
-          .spec(new io.kubernetes.client.openapi.models.V1IPAddressSpec().parentRef(
-              new io.kubernetes.client.openapi.models.V1ParentReference().resource("services").namespace(ns).name("svc"))))
-          .execute();
-      var claim = networking.readIPAddress(address).execute();
-      assertThat(networking.listIPAddress().labelSelector(AddressClaims.MANAGED_BY_LABEL + "=" + AddressClaims.MANAGED_BY)
-          .execute().getItems()).isNotEmpty();
-      networking.replaceIPAddress(address, claim.metadata(claim.getMetadata().putAnnotationsItem("x", "y"))).execute();
-      try (okhttp3.Response deleted = networking.deleteIPAddress(address).buildCall(null).execute()) {
+      AddressClaimObject made = new AddressClaimObject().metadata(new V1ObjectMeta().name(address))
+          .spec(new AddressClaimObject.Spec().address(address).holders(List.of(
+              new AddressClaimObject.HolderEntry(ns, "svc", "uid-" + i, List.of("TCP/80")))));
+      custom.createClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL, made).execute();
+      AddressClaimObject claim = client.<AddressClaimObject>execute(custom.getClusterCustomObject(AddressClaimObject.GROUP,
+          AddressClaimObject.VERSION, AddressClaimObject.PLURAL, address).buildCall(null), AddressClaimObject.class).getData();
+      assertThat(custom.listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
+          .execute()).isNotNull();
+      custom.replaceClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL, address,
+          claim.metadata(claim.getMetadata().putAnnotationsItem("x", "y"))).execute();
+      try (okhttp3.Response deleted = custom.deleteClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION,
+          AddressClaimObject.PLURAL, address).buildCall(null).execute()) {
+        assertThat(deleted.code()).isEqualTo(200);
+      }
+      // The IPAddress claims of an earlier version: listed and deleted once (LegacyIpAddressClaims).
+      var networking = new io.kubernetes.client.openapi.apis.NetworkingV1Api(client);
+      String legacy = "10.251.0." + (i + 1);
+      AddressClaimsIT.createLegacyClaim(server.adminClient(), legacy, ns, "svc");
+      assertThat(networking.listIPAddress().labelSelector(LegacyIpAddressClaims.SELECTOR).execute().getItems()).isNotEmpty();
+      try (okhttp3.Response deleted = networking.deleteIPAddress(legacy).buildCall(null).execute()) {
         assertThat(deleted.code()).isEqualTo(200);
       }
     }
@@ -111,10 +121,17 @@ final class RbacChecks {
       assertThat(status(() -> new CoordinationV1Api(client).deleteNamespacedLease("kube-vip-cloud-controller", "kube-system").execute())).isEqualTo(403);
       assertThat(status(() -> new io.kubernetes.client.openapi.apis.NetworkingV1Api(client).listServiceCIDR().execute()))
           .as("ServiceCIDRs are not ours").isEqualTo(403);
-      assertThat(status(() -> PatchUtils.patch(io.kubernetes.client.openapi.models.V1IPAddress.class,
-          () -> new io.kubernetes.client.openapi.apis.NetworkingV1Api(client)
-              .patchIPAddress("10.0.0.1", new V1Patch("{\"metadata\":{\"labels\":{\"a\":\"b\"}}}")).buildCall(null),
-          V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client))).as("claims are replaced, never patched").isEqualTo(403);
+      var networking = new io.kubernetes.client.openapi.apis.NetworkingV1Api(client);
+      assertThat(status(() -> networking.createIPAddress(new io.kubernetes.client.openapi.models.V1IPAddress()
+          .metadata(new V1ObjectMeta().name("10.252.0.1"))
+          .spec(new io.kubernetes.client.openapi.models.V1IPAddressSpec().parentRef(
+              new io.kubernetes.client.openapi.models.V1ParentReference().resource("services").namespace(ns).name("svc"))))
+          .execute())).as("IPAddresses are only cleaned up, never made").isEqualTo(403);
+      assertThat(status(() -> networking.readIPAddress("10.0.0.1").execute())).isEqualTo(403);
+      var custom = new io.kubernetes.client.openapi.apis.CustomObjectsApi(client);
+      assertThat(status(() -> custom.patchClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION,
+          AddressClaimObject.PLURAL, "10.0.0.1", new V1Patch("{\"metadata\":{\"labels\":{\"a\":\"b\"}}}")).execute()))
+          .as("claims are replaced, never patched").isEqualTo(403);
     }
     assertThatThrownBy(() -> new CoreV1Api(asController(server).get(0)).listNamespace().execute())
         .isInstanceOf(ApiException.class);

@@ -159,7 +159,7 @@ class RealNetBoxModeIT {
     try (KubeApiServer one = KubeApiServer.start(); KubeApiServer two = KubeApiServer.start()) {
       List<TestServices> kubes = new ArrayList<>();
       for (KubeApiServer server : List.of(one, two)) {
-        Manifests.installRbac(server.adminClient());
+        Manifests.installPrerequisites(server.adminClient());
         TestServices kube = new TestServices(server.adminClient());
         kube.createNamespace(NS);
         kube.setPoolKeys(Map.of("netbox-prefix-global", prefixCidr));

@@ -72,7 +72,7 @@ class RedisDataLossIT {
       long sentinelStarted = System.nanoTime();
       List<TestServices> kubes = new ArrayList<>();
       for (KubeApiServer server : List.of(one, two)) {
-        Manifests.installRbac(server.adminClient());
+        Manifests.installPrerequisites(server.adminClient());
         TestServices kube = new TestServices(server.adminClient());
         kube.setPoolKeys(Map.of("cidr-global", "10.48.0.0/22", "cidr-clash", "10.49.0.0/29"));
         kube.createNamespace("burst");

@@ -43,7 +43,7 @@ class RedisModeIT {
   void start() throws Exception {
     redis = RedisServer.start();
     server = KubeApiServer.start();
-    Manifests.installRbac(server.adminClient());
+    Manifests.installPrerequisites(server.adminClient());
   }
 
   @AfterEach
@@ -139,7 +139,7 @@ class RedisModeIT {
   void twoClustersShareOnePoolWithoutDuplicatesAndLeaveNoClaimsBehind() throws Exception {
     KubeApiServer east = server;
     try (KubeApiServer west = KubeApiServer.start()) {
-      Manifests.installRbac(west.adminClient());
+      Manifests.installPrerequisites(west.adminClient());
       TestServices eastKube = new TestServices(east.adminClient());
       TestServices westKube = new TestServices(west.adminClient());
       String ns = "shared-pool";

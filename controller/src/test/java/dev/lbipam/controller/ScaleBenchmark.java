@@ -101,7 +101,7 @@ public final class ScaleBenchmark {
     }
     try (KubeApiServer server = builder.start()) {
       ApiClient admin = server.adminClient();
-      Manifests.installRbac(admin);
+      Manifests.installPrerequisites(admin);
       TestServices kube = new TestServices(admin);
       Map<String, String> pools = new HashMap<>();
       pools.put("cidr-global", "10.64.0.0/12");

@@ -34,7 +34,7 @@ class SplitBrainIT {
   @Test
   void twoControllersWithoutLeaderElectionNeverShowOneAddressOnTwoServices() throws Exception {
     try (KubeApiServer server = KubeApiServer.start()) {
-      Manifests.installRbac(server.adminClient());
+      Manifests.installPrerequisites(server.adminClient());
       TestServices kube = new TestServices(server.adminClient());
       String ns = server.createNamespace("split");
       kube.setPoolKeys(Map.of("cidr-" + ns, "10.46.0.0/24"));

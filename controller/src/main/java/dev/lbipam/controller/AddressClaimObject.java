@@ -1,0 +1,116 @@
+package dev.lbipam.controller;
+
+import io.kubernetes.client.common.KubernetesListObject;
+import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.models.V1ListMeta;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code lbipam.dev/v1alpha1} AddressClaim resource as the API server stores it
+ * (manifest/base/crd.yaml). A plain Gson-mapped class: client-java's informers and generic API
+ * need a mutable {@link KubernetesObject}. {@link AddressClaims} turns it into {@link AddressClaim}.
+ */
+public final class AddressClaimObject implements KubernetesObject {
+  public static final String GROUP = "lbipam.dev";
+  public static final String VERSION = "v1alpha1";
+  public static final String PLURAL = "addressclaims";
+  public static final String KIND = "AddressClaim";
+
+  private String apiVersion = GROUP + "/" + VERSION;
+  private String kind = KIND;
+  private V1ObjectMeta metadata = new V1ObjectMeta();
+  private Spec spec = new Spec();
+
+  /** What the claim says: the address, and who holds it. */
+  public static final class Spec {
+    private String address;
+    private List<HolderEntry> holders = new ArrayList<>();
+
+    public String getAddress() {
+      return address;
+    }
+
+    public Spec address(String text) {
+      this.address = text;
+      return this;
+    }
+
+    public List<HolderEntry> getHolders() {
+      return holders;
+    }
+
+    public Spec holders(List<HolderEntry> entries) {
+      this.holders = new ArrayList<>(entries);
+      return this;
+    }
+  }
+
+  /** One holder as stored: ports as {@code PortKey} text. */
+  public record HolderEntry(String namespace, String name, String uid, List<String> ports) {}
+
+  /** A page of claims, as list and watch return them. */
+  public static final class ListObject implements KubernetesListObject {
+    private String apiVersion = GROUP + "/" + VERSION;
+    private String kind = KIND + "List";
+    private V1ListMeta metadata = new V1ListMeta();
+    private List<AddressClaimObject> items = new ArrayList<>();
+
+    public ListObject() {}
+
+    public ListObject(List<AddressClaimObject> items, V1ListMeta metadata) {
+      this.items = new ArrayList<>(items);
+      this.metadata = metadata;
+    }
+
+    @Override
+    public V1ListMeta getMetadata() {
+      return metadata;
+    }
+
+    @Override
+    public List<AddressClaimObject> getItems() {
+      return items == null ? List.of() : items;
+    }
+
+    @Override
+    public String getApiVersion() {
+      return apiVersion;
+    }
+
+    @Override
+    public String getKind() {
+      return kind;
+    }
+  }
+
+  @Override
+  public V1ObjectMeta getMetadata() {
+    return metadata;
+  }
+
+  public AddressClaimObject metadata(V1ObjectMeta meta) {
+    this.metadata = meta;
+    return this;
+  }
+
+  public Spec getSpec() {
+    return spec;
+  }
+
+  public AddressClaimObject spec(Spec value) {
+    this.spec = value;
+    return this;
+  }
+
+  @Override
+  public String getApiVersion() {
+    return apiVersion;
+  }
+
+  @Override
+  public String getKind() {
+    return kind;
+  }
+}
