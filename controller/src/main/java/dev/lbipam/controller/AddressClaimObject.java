@@ -59,8 +59,9 @@ public final class AddressClaimObject implements KubernetesObject {
 
     public ListObject() {}
 
+    /** Keeps {@code items} itself: the paged lister empties it once the reflector has the objects. */
     public ListObject(List<AddressClaimObject> items, V1ListMeta metadata) {
-      this.items = new ArrayList<>(items);
+      this.items = items;
       this.metadata = metadata;
     }
 

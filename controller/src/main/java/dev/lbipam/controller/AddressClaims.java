@@ -266,15 +266,24 @@ public class AddressClaims {
     return entries;
   }
 
+  /**
+   * The holders as stored. One without namespace, name or uid is left out (the schema requires
+   * them); one with unreadable ports keeps none, so it never shares, and stays collectable.
+   */
   static List<Holder> holders(List<HolderEntry> entries) {
     List<Holder> holders = new ArrayList<>();
     for (HolderEntry h : entries == null ? List.<HolderEntry>of() : entries) {
       if (h == null || h.namespace() == null || h.name() == null || h.uid() == null) {
-        throw new IllegalArgumentException("holder without namespace, name or uid");
+        continue;
       }
       List<PortKey> ports = new ArrayList<>();
-      for (String port : h.ports() == null ? List.<String>of() : h.ports()) {
-        ports.add(PortKey.parse(port));
+      try {
+        for (String port : h.ports() == null ? List.<String>of() : h.ports()) {
+          ports.add(PortKey.parse(port));
+        }
+      } catch (IllegalArgumentException e) {
+        LOG.warn("claim holder with unreadable ports holder={}/{} ports={}", h.namespace(), h.name(), h.ports());
+        ports.clear();
       }
       holders.add(new Holder(h.namespace(), h.name(), h.uid(), ports));
     }
@@ -295,12 +304,7 @@ public class AddressClaims {
       return Optional.empty();
     }
     String version = meta.getResourceVersion() == null ? "" : meta.getResourceVersion();
-    List<Holder> holders;
-    try {
-      holders = holders(object.getSpec() == null ? null : object.getSpec().getHolders());
-    } catch (IllegalArgumentException e) {
-      holders = List.of();
-    }
+    List<Holder> holders = holders(object.getSpec() == null ? null : object.getSpec().getHolders());
     if (holders.isEmpty()) {
       // Edited by hand, or written by something else: the address stays taken, by nobody we know.
       LOG.warn("claim without a readable holder list name={}", meta.getName());

@@ -44,6 +44,9 @@ final class LegacyIpAddressClaims {
       }
       LOG.warn("old IPAddress claims not removed (HTTP {}); remove them with: kubectl delete ipaddresses -l {}",
           e.getCode(), SELECTOR);
+    } catch (RuntimeException e) {
+      LOG.warn("old IPAddress claims not removed error=\"{}\"; remove them with: kubectl delete ipaddresses -l {}",
+          e.getMessage(), SELECTOR);
     }
     if (removed > 0) {
       LOG.info("removed the IPAddress claims of an earlier version removed={}", removed);

@@ -209,7 +209,7 @@ class AddressClaimsIT {
   }
 
   @Test
-  void withoutTheCrdTheControllerExitsNamingTheFileToApply() throws Exception {
+  void withoutTheCrdTheControllerExitsNamingTheFileToApplyAndACrdAppliedBesideItIsWaitedFor() throws Exception {
     try (KubeApiServer server = KubeApiServer.start()) {
       Manifests.create(server.adminClient(), Manifests.load("base/serviceaccount.yaml", "base/rbac.yaml"), false);
       try (ControllerProcess controller = ControllerProcess.start(server, "no-crd")) {
@@ -218,6 +218,18 @@ class AddressClaimsIT {
         assertThat(controller.log())
             .contains("address claim resource not served yet; retrying code=404")
             .contains("apply manifest/base/crd.yaml");
+      }
+      // As kubectl apply -k does it: the Deployment starts while the CRD is still being established.
+      TestServices later = new TestServices(server.adminClient());
+      String ns = server.createNamespace("crd-later");
+      later.setPoolKeys(Map.of("cidr-" + ns, "10.64.0.0/30"));
+      try (ControllerProcess controller = ControllerProcess.start(server, "crd-later")) {
+        await().atMost(WAIT).until(() -> controller.log().contains("address claim resource not served yet"));
+        Manifests.create(server.adminClient(), Manifests.load("base/crd.yaml"), false);
+        later.create(TestServices.loadBalancer(ns, "web"));
+        await().atMost(WAIT).until(() -> later.addresses(ns, "web").isPresent());
+        assertThat(controller.isAlive()).isTrue();
+        assertThat(claimsIn(server.adminClient(), ns)).containsOnlyKeys(later.addresses(ns, "web").orElseThrow());
       }
     }
   }

@@ -95,6 +95,15 @@ class AddressClaimsTest {
   }
 
   @Test
+  void aHolderWithUnreadablePortsStaysAHolderThatNeverShares() {
+    AddressClaim claim = AddressClaims.toClaim(object("10.0.0.1", List.of(
+        new HolderEntry("ns", "web", "u1", List.of("TCP/80", "TCP/x")), new HolderEntry("ns", "dns", "u2", List.of("UDP/53")))))
+        .orElseThrow();
+    assertThat(claim.holders()).containsExactly(
+        new Holder("ns", "web", "u1", List.of()), new Holder("ns", "dns", "u2", List.of(new PortKey("UDP", 53))));
+  }
+
+  @Test
   void anObjectWhoseNameIsNoClaimNameIsIgnored() {
     assertThat(AddressClaims.toClaim(object("not-an-ip", web("u1")))).isEqualTo(Optional.empty());
     assertThat(AddressClaims.toClaim(object("0000-0000-0000-0000-0000-ffff-0a00-0001", web("u1"))))

@@ -213,6 +213,17 @@ class ChartIT {
   }
 
   @Test
+  void withoutAddressClaimsTheClusterRoleLeavesThemOutAndTheFlagIsPassed() throws Exception {
+    Map<String, Map<String, Object>> off = byKindAndName(render(List.of("--set", "addressClaims=false")));
+    assertThat(off.get("ClusterRole/lbipam-controller").get("rules").toString())
+        .doesNotContain("addressclaims").doesNotContain("ipaddresses").contains("services");
+    assertThat(off.get("Deployment/lbipam-controller").toString()).contains("--address-claims=false");
+    Map<String, Map<String, Object>> on = byKindAndName(render(List.of()));
+    assertThat(on.get("ClusterRole/lbipam-controller").get("rules").toString()).contains("addressclaims", "ipaddresses");
+    assertThat(on.get("Deployment/lbipam-controller").toString()).doesNotContain("--address-claims");
+  }
+
+  @Test
   void theRbacHelmInstallsPassesTheLeastPrivilegeChecks() throws Exception {
     KubeApiServer server = KUBE.server();
     String installed = helm(List.of("install", "lbipam", chart.toString(), "--namespace", "kube-system",

@@ -68,6 +68,7 @@ class FrozenLeaderIT {
     Path log = dir.resolve("audit.log");
     try (KubeApiServer server = KubeApiServer.builder()
         .auditWrites(log, "{group: \"\", resources: [services]}", "{group: lbipam.dev, resources: [addressclaims]}",
+            "{group: networking.k8s.io, resources: [ipaddresses]}",
             "{group: coordination.k8s.io, resources: [leases]}")
         .start()) {
       Manifests.installPrerequisites(server.adminClient());

@@ -2,23 +2,19 @@ package dev.lbipam.controller;
 
 import dev.lbipam.testsupport.KubeApiServer;
 import io.kubernetes.client.openapi.ApiClient;
-import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.NetworkingV1Api;
-import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1IPAddress;
 import io.kubernetes.client.openapi.models.V1IPAddressSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ParentReference;
-import java.util.Map;
 
 /**
- * What an address claim (an {@code IPAddress} object, ADR 0008) costs every other Service create
- * in the cluster. kube-apiserver's ClusterIP allocator lists every {@code IPAddress} in its cache
- * after each allocation (for its used/free metrics), so each object makes every Service create a
- * little dearer, whoever made the object. No controller runs: rounds of Service creates
- * ({@value #ROUND}, by the end-to-end benchmark's threads) alternate with adding objects, either
- * ConfigMaps (the control: etcd grows, nothing scans them) or claim-shaped {@code IPAddress}
- * objects.
+ * What an address claim costs every other Service create in the cluster, as an {@code IPAddress}
+ * object (ADR 0008) and as an {@code AddressClaim} (ADR 0016). kube-apiserver's ClusterIP allocator
+ * lists every {@code IPAddress} in its cache after each allocation (for its used/free metrics), so
+ * each such object makes every Service create a little dearer, whoever made the object. No
+ * controller runs: rounds of Service creates ({@value #ROUND}, by the end-to-end benchmark's
+ * threads) alternate with adding claims of either kind.
  *
  * <p>{@code BENCH=ipaddress dev/bench.sh [objects per step, default 10000]}
  */
@@ -32,25 +28,29 @@ public final class IpAddressCostBenchmark {
     try (KubeApiServer server = KubeApiServer.builder().serviceClusterIpRange("10.96.0.0/12,fd00:10:96::/108").start()) {
       ApiClient admin = server.adminClient();
       TestServices kube = new TestServices(admin);
-      CoreV1Api core = new CoreV1Api(admin);
       NetworkingV1Api networking = new NetworkingV1Api(admin);
+      Manifests.installPrerequisites(admin);
+      var custom = new io.kubernetes.client.openapi.apis.CustomObjectsApi(admin);
       String filler = kube.createNamespace("filler");
       System.out.printf("IpAddressCostBenchmark: rounds of %d Service creates (%d threads); %d objects added per step%n",
           ROUND, EndToEndBenchmark.THREADS, step);
       System.out.printf("%-44s %8s %8s %8s %10s%n", "round (objects added before it)", "total s", "p50 ms", "p99 ms", "IPAddresses");
-      int configMaps = 0;
+      int addressClaims = 0;
       int claims = 0;
       int round = 0;
-      String[] plan = {"none", "configmaps", "ipaddresses", "configmaps", "ipaddresses"};
+      String[] plan = {"none", "addressclaims", "ipaddresses", "addressclaims", "ipaddresses"};
       for (String add : plan) {
-        if (add.equals("configmaps")) {
-          int from = configMaps;
+        if (add.equals("addressclaims")) {
+          int from = addressClaims;
           EndToEndBenchmark.parallel(step, i -> () -> {
-            core.createNamespacedConfigMap(filler, new V1ConfigMap()
-                .metadata(new V1ObjectMeta().name("filler-" + (from + i))).data(Map.of("k", "v"))).execute();
+            String name = "198.20." + ((from + i) / 250) % 256 + "." + (1 + (from + i) % 250);
+            custom.createClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL,
+                new AddressClaimObject().metadata(new V1ObjectMeta().name(name)).spec(new AddressClaimObject.Spec()
+                    .address(name).holders(java.util.List.of(new AddressClaimObject.HolderEntry(filler, "svc-" + (from + i),
+                        "uid-" + (from + i), java.util.List.of("TCP/80")))))).execute();
             return null;
           });
-          configMaps += step;
+          addressClaims += step;
         } else if (add.equals("ipaddresses")) {
           int from = claims;
           EndToEndBenchmark.parallel(step, i -> () -> {
@@ -70,7 +70,7 @@ public final class IpAddressCostBenchmark {
         });
         int ipAddresses = networking.listIPAddress().execute().getItems().size();
         System.out.printf("%-44s %8.2f %8.1f %8.1f %10d%n",
-            round + ": +" + add + " (" + configMaps + " ConfigMaps, " + claims + " claims)", (end - start) / 1e9,
+            round + ": +" + add + " (" + addressClaims + " AddressClaims, " + claims + " IPAddresses)", (end - start) / 1e9,
             EndToEndBenchmark.percentile(latencies, 0.5) / 1e6, EndToEndBenchmark.percentile(latencies, 0.99) / 1e6,
             ipAddresses);
         round++;
