@@ -26,8 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li><b>backlog</b>: a controller starts: JVM start to caches synced, to the first Service
  *       addressed, to all N addressed; peak RSS against the manifest's memory limit;
  *   <li><b>bursts</b>: 1000 more Services created by {@value #THREADS} threads with the controller
- *       running, alternating twice with the <b>floor</b>: a plain client creating 1000 and patching
- *       each with a precomputed address (create + one patch per Service, same threads);
+ *       running, twice, between two rounds of the <b>floor</b> (floor, burst, burst, floor): a plain
+ *       client creating 1000 and patching each with a precomputed address (create + one patch per
+ *       Service, same threads);
  *   <li><b>fail-over</b>: a standby started and synced; the leader killed with SIGKILL, then (with a
  *       new standby) the next leader stopped with SIGTERM: from the kill to the standby leading and
  *       to a Service created right after the kill being addressed.
@@ -162,13 +163,15 @@ public final class ScaleBenchmark {
             (synced - launched) / 1e9, (indexed - launched) / 1e9, (first - launched) / 1e9, n, (last - launched) / 1e9,
             all ? "" : " (INCOMPLETE: " + watch.total() + ")", peakAfterBacklog / 1024.0);
 
-        // Floor and controller bursts alternate, twice each, so that drift over the run (a fuller
-        // etcd, the VM's neighbours) hits both alike. The floor's Services carry another
-        // loadBalancerClass, so the running controller leaves them alone (and writes nothing).
+        // Floor, controller, controller, floor: every round makes the next one slower (each Service
+        // adds a ClusterIP IPAddress, which every later Service create pays for), and in this order
+        // that drift hits both sides alike; floor-controller-floor-controller gave the controller
+        // the later rounds. The floor's Services carry another loadBalancerClass, so the running
+        // controller leaves them alone (and writes nothing).
         Burst floor1 = floorBurst(kube, watch, patcher, asController, kube.createNamespace("scale-floor-1"), 200);
         Burst burst1 = controllerBurst(kube, watch, kube.createNamespace("scale-burst-1"));
-        Burst floor2 = floorBurst(kube, watch, patcher, asController, kube.createNamespace("scale-floor-2"), 201);
         Burst burst2 = controllerBurst(kube, watch, kube.createNamespace("scale-burst-2"));
+        Burst floor2 = floorBurst(kube, watch, patcher, asController, kube.createNamespace("scale-floor-2"), 201);
         Burst floor = Burst.of(floor1, floor2);
         Burst controller = Burst.of(burst1, burst2);
         long peak = leader.memoryKiB("VmHWM");
