@@ -66,7 +66,7 @@ if [ "$BENCH" = scale ]; then
 fi
 
 if [ "$BENCH" = ipaddress ]; then
-  # What IPAddress objects (the address claims) cost every Service create, next to ConfigMaps.
+  # What claims cost every Service create: AddressClaims (ADR 0016) against IPAddress objects (ADR 0008).
   header | tee target/bench-ipaddress.txt
   mvn -q -pl controller exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
     "-Dexec.args=-classpath %classpath dev.lbipam.controller.IpAddressCostBenchmark ${1:-10000}" \
