@@ -2,6 +2,7 @@ package dev.lbipam.controller;
 
 import io.kubernetes.client.common.KubernetesListObject;
 import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ListMeta;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.util.ArrayList;
@@ -21,6 +22,11 @@ public final class AddressClaimObject implements KubernetesObject {
   private String apiVersion = GROUP + "/" + VERSION;
   private String kind = KIND;
   private V1ObjectMeta metadata = new V1ObjectMeta();
+
+  /** A list (or, with {@code watch}, a watch) of every claim. */
+  public static CustomObjectsApi.APIlistClusterCustomObjectRequest list(CustomObjectsApi api) {
+    return api.listClusterCustomObject(GROUP, VERSION, PLURAL);
+  }
   private Spec spec = new Spec();
 
   /** What the claim says: the address, and who holds it. */

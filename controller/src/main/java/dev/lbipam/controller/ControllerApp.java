@@ -146,10 +146,10 @@ public final class ControllerApp implements AutoCloseable {
               new PagedListerWatcher<AddressClaimObject, AddressClaimObject.ListObject>(
                   watchClient,
                   (limit, next) -> watchClient.<AddressClaimObject.ListObject>execute(
-                      watchCustom.listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
+                      AddressClaimObject.list(watchCustom)
                           .limit(limit)._continue(next).buildCall(null),
                       AddressClaimObject.ListObject.class).getData(),
-                  params -> watchCustom.listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
+                  params -> AddressClaimObject.list(watchCustom)
                       .resourceVersion(params.resourceVersion)
                       .watch(params.watch)
                       .timeoutSeconds(params.timeoutSeconds)
@@ -432,10 +432,7 @@ public final class ControllerApp implements AutoCloseable {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       try {
-        new CustomObjectsApi(client)
-            .listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
-            .limit(1)
-            .execute();
+        AddressClaimObject.list(new CustomObjectsApi(client)).limit(1).execute();
         return;
       } catch (io.kubernetes.client.openapi.ApiException e) {
         if ((e.getCode() == 404 || e.getCode() == 429 || e.getCode() >= 500) && System.nanoTime() < deadline) {

@@ -55,9 +55,7 @@ class AddressClaimsIT {
 
   static List<AddressClaimObject> claims(ApiClient admin) throws Exception {
     return admin.<AddressClaimObject.ListObject>execute(
-            new CustomObjectsApi(admin)
-                .listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
-                .buildCall(null),
+            AddressClaimObject.list(new CustomObjectsApi(admin)).buildCall(null),
             AddressClaimObject.ListObject.class)
         .getData()
         .getItems();

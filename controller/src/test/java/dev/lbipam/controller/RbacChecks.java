@@ -75,8 +75,7 @@ final class RbacChecks {
       custom.createClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL, made).execute();
       AddressClaimObject claim = client.<AddressClaimObject>execute(custom.getClusterCustomObject(AddressClaimObject.GROUP,
           AddressClaimObject.VERSION, AddressClaimObject.PLURAL, address).buildCall(null), AddressClaimObject.class).getData();
-      assertThat(custom.listClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL)
-          .execute()).isNotNull();
+      assertThat(AddressClaimObject.list(custom).execute()).isNotNull();
       custom.replaceClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION, AddressClaimObject.PLURAL, address,
           claim.metadata(claim.getMetadata().putAnnotationsItem("x", "y"))).execute();
       try (okhttp3.Response deleted = custom.deleteClusterCustomObject(AddressClaimObject.GROUP, AddressClaimObject.VERSION,
