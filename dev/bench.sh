@@ -12,6 +12,9 @@
 #                       ipaddress only when named. scale fills a cluster with N Services, default 50000,
 #                       and takes about 90 minutes; ipaddress adds N objects per step, default 10000)
 #   SCALE_AUDIT_DIR     scale: write the API server's audit log of every write into this folder
+#   SCALE_ETCD_DATA     scale: keep the filled etcd in this folder (once) and start every run from a copy
+#                       of it, which skips the fill (50,000 Services: most of an hour); FOLDER.services
+#                       names the N it holds. SCALE_FILL_ONLY=1 fills it and runs nothing else.
 #   BENCH_THREADS       client threads of the end-to-end run (default 16)
 #   CONTROLLER_JVM      the controller JVM's flags in e2e (default "-Xmx256m -XX:TieredStopAtLevel=1") and
 #                       scale (default: the image's flags at the manifest's 512 MiB limit)

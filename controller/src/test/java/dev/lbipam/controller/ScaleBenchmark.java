@@ -7,6 +7,7 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceList;
 import io.kubernetes.client.util.Watch;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * </ol>
  *
  * <p>The controller runs with the image's JVM flags at the manifest's 512 MiB limit unless {@code
- * CONTROLLER_JVM} says otherwise. Run: {@code BENCH=scale dev/bench.sh 50000}.
+ * CONTROLLER_JVM} says otherwise. Run: {@code BENCH=scale dev/bench.sh 50000}. With {@code
+ * SCALE_ETCD_DATA=folder} the filled etcd is kept there (and {@code folder.services} says for which
+ * N), and every run starts from a copy of it instead of filling again.
  */
 public final class ScaleBenchmark {
   static final int THREADS = EndToEndBenchmark.THREADS;
@@ -92,46 +95,47 @@ public final class ScaleBenchmark {
     int namespaces = Math.max(4, n / 1000);
     System.out.printf("ScaleBenchmark N=%d namespaces=%d threads=%d nproc=%d controller JVM %s%n", n, namespaces, THREADS,
         Runtime.getRuntime().availableProcessors(), ControllerProcess.jvmOptions());
-    KubeApiServer.Builder builder = KubeApiServer.builder().serviceClusterIpRange("10.96.0.0/12,fd00:10:96::/108");
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < namespaces; k++) {
+      names.add(String.format(Locale.ROOT, "scale-%03d", k));
+    }
+    String probeNs = "scale-probe";
+    String keptData = System.getenv("SCALE_ETCD_DATA");
+    Path etcdData = keptData == null || keptData.isBlank() ? null : Path.of(keptData).toAbsolutePath();
+    if (etcdData != null && !Files.isDirectory(etcdData.resolve("member"))) {
+      // Filled once, kept, and started from a copy below, in this run as in later ones.
+      try (KubeApiServer filling = apiServer().keepEtcdDataIn(etcdData).start()) {
+        fill(filling, n, names, probeNs);
+      }
+      Files.writeString(servicesFile(etcdData), Integer.toString(n));
+      if (System.getenv("SCALE_FILL_ONLY") != null) {
+        System.out.printf("etcd data with %d Services kept in %s (SCALE_FILL_ONLY: nothing else run)%n", n, etcdData);
+        return;
+      }
+    }
+    KubeApiServer.Builder builder = apiServer();
+    if (etcdData != null) {
+      int kept = Integer.parseInt(Files.readString(servicesFile(etcdData)).trim());
+      if (kept != n) {
+        throw new IllegalStateException(etcdData + " holds " + kept + " Services, not " + n + ": remove it or name another");
+      }
+      builder.etcdDataFrom(etcdData);
+    }
     String auditDir = System.getenv("SCALE_AUDIT_DIR");
     if (auditDir != null && !auditDir.isBlank()) {
       // Where the API server's time goes, per write: received -> response complete, by verb and resource.
-      java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of(auditDir));
+      Path dir = Files.createDirectories(Path.of(auditDir));
       builder.auditWrites(dir.resolve("audit.log"));
       System.out.printf("API server audit log of every write in %s%n", dir.resolve("audit.log"));
     }
     try (KubeApiServer server = builder.start()) {
       ApiClient admin = server.adminClient();
-      Manifests.installPrerequisites(admin);
       TestServices kube = new TestServices(admin);
-      Map<String, String> pools = new HashMap<>();
-      pools.put("cidr-global", "10.64.0.0/12");
-      List<String> names = new ArrayList<>();
-      for (int k = 0; k < namespaces; k++) {
-        String ns = String.format(Locale.ROOT, "scale-%03d", k);
-        kube.createNamespace(ns);
-        names.add(ns);
-        switch (Kind.of(k)) {
-          case SHARED -> {
-            pools.put("cidr-" + ns, "10.32." + (k % 64 * 4) + ".0/22");
-            pools.put("allow-share-" + ns, "true");
-          }
-          case DUAL_STACK -> pools.put("cidr-" + ns, "10.48." + (k % 64 * 4) + ".0/22,fd00:5c:" + Integer.toHexString(k) + "::/112");
-          case RANGE -> pools.put("range-" + ns, "10.40." + (k % 64 * 4) + ".1-10.40." + (k % 64 * 4 + 3) + ".254");
-          case GLOBAL -> { }
-        }
+      if (etcdData == null) {
+        fill(server, n, names, probeNs);
+      } else {
+        System.out.printf("fill: %d Services from the etcd data kept in %s (SCALE_ETCD_DATA)%n", n, etcdData);
       }
-      String probeNs = kube.createNamespace("scale-probe");
-      kube.setPoolKeys(pools);
-
-      long fillStart = System.nanoTime();
-      EndToEndBenchmark.parallel(n, i -> () -> {
-        int k = i % namespaces;
-        kube.create(service(names.get(k), Kind.of(k), i / namespaces));
-        return null;
-      });
-      long fill = System.nanoTime() - fillStart;
-      System.out.printf("fill: %d Services created in %.1f s (%.0f/s), no controller running%n", n, fill / 1e9, n / (fill / 1e9));
       if (System.getenv("SCALE_MEMORY_ONLY") != null) {
         memoryOfStandbys(server);
         return;
@@ -205,6 +209,48 @@ public final class ScaleBenchmark {
         third.stop();
       }
     }
+  }
+
+  /** The benchmark's API server: the largest Service ranges (see the class comment), time to load a full etcd. */
+  private static KubeApiServer.Builder apiServer() {
+    return KubeApiServer.builder().serviceClusterIpRange("10.96.0.0/12,fd00:10:96::/108").startupTimeout(Duration.ofMinutes(5));
+  }
+
+  private static Path servicesFile(Path etcdData) {
+    return etcdData.resolveSibling(etcdData.getFileName() + ".services");
+  }
+
+  /** The claim type, the pools, the namespaces and N Services in them, with no controller running. */
+  private static void fill(KubeApiServer server, int n, List<String> names, String probeNs) throws Exception {
+    ApiClient admin = server.adminClient();
+    Manifests.installPrerequisites(admin);
+    TestServices kube = new TestServices(admin);
+    Map<String, String> pools = new HashMap<>();
+    pools.put("cidr-global", "10.64.0.0/12");
+    for (int k = 0; k < names.size(); k++) {
+      String ns = names.get(k);
+      kube.createNamespace(ns);
+      switch (Kind.of(k)) {
+        case SHARED -> {
+          pools.put("cidr-" + ns, "10.32." + (k % 64 * 4) + ".0/22");
+          pools.put("allow-share-" + ns, "true");
+        }
+        case DUAL_STACK -> pools.put("cidr-" + ns, "10.48." + (k % 64 * 4) + ".0/22,fd00:5c:" + Integer.toHexString(k) + "::/112");
+        case RANGE -> pools.put("range-" + ns, "10.40." + (k % 64 * 4) + ".1-10.40." + (k % 64 * 4 + 3) + ".254");
+        case GLOBAL -> { }
+      }
+    }
+    kube.createNamespace(probeNs);
+    kube.setPoolKeys(pools);
+
+    long fillStart = System.nanoTime();
+    EndToEndBenchmark.parallel(n, i -> () -> {
+      int k = i % names.size();
+      kube.create(service(names.get(k), Kind.of(k), i / names.size()));
+      return null;
+    });
+    long fill = System.nanoTime() - fillStart;
+    System.out.printf("fill: %d Services created in %.1f s (%.0f/s), no controller running%n", n, fill / 1e9, n / (fill / 1e9));
   }
 
   /** JVM flag sets compared on standbys (each holds the full caches) while a leader runs. */

@@ -147,6 +147,28 @@ class KubeApiServerIT {
   }
 
   @Test
+  void aNewServerStartsFromTheEtcdDataAnEarlierOneKept() throws Exception {
+    Path kept = tmp.resolve("etcd-data");
+    String ns;
+    try (KubeApiServer filled = KubeApiServer.builder().keepEtcdDataIn(kept).start()) {
+      ns = filled.createNamespace("kept");
+      new CoreV1Api(filled.adminClient()).createNamespacedConfigMap(ns,
+          new V1ConfigMap().metadata(new V1ObjectMeta().name("pools")).data(Map.of("cidr-global", "10.1.0.0/24"))).execute();
+    }
+    assertThat(kept.resolve("member")).isDirectory();
+
+    for (int round = 0; round < 2; round++) {
+      try (KubeApiServer restored = KubeApiServer.builder().etcdDataFrom(kept).start()) {
+        CoreV1Api api = new CoreV1Api(restored.adminClient());
+        assertThat(api.readNamespacedConfigMap("pools", ns).execute().getData()).containsEntry("cidr-global", "10.1.0.0/24");
+        api.deleteNamespacedConfigMap("pools", ns).execute();
+      }
+    }
+    assertThat(catchThrowableOfType(IllegalArgumentException.class,
+        () -> KubeApiServer.builder().etcdDataFrom(tmp)).getMessage()).contains("not an etcd data directory");
+  }
+
+  @Test
   void twoServersRunAtOnceAndCloseCleanly() throws Exception {
     KubeApiServer first = kube.server();
     String ns = first.createNamespace("only-in-first");
