@@ -136,6 +136,10 @@ public final class ScaleBenchmark {
       } else {
         System.out.printf("fill: %d Services from the etcd data kept in %s (SCALE_ETCD_DATA)%n", n, etcdData);
       }
+      if (System.getenv("SCALE_LIST_PROBE") != null) {
+        listCost(server);
+        return;
+      }
       if (System.getenv("SCALE_MEMORY_ONLY") != null) {
         memoryOfStandbys(server);
         return;
@@ -251,6 +255,58 @@ public final class ScaleBenchmark {
     });
     long fill = System.nanoTime() - fillStart;
     System.out.printf("fill: %d Services created in %.1f s (%.0f/s), no controller running%n", n, fill / 1e9, n / (fill / 1e9));
+  }
+
+  /**
+   * What listing every Service costs, split into the API server's part (request sent to the last
+   * byte read) and the decoding, as JSON and as protobuf, in pages of 500 and 5,000, alternating.
+   */
+  private static void listCost(KubeApiServer server) throws Exception {
+    okhttp3.OkHttpClient http = server.adminClient().getHttpClient().newBuilder().readTimeout(Duration.ofMinutes(5)).build();
+    com.google.gson.Gson gson = server.adminClient().getJSON().getGson();
+    for (int round = 0; round < 2; round++) {
+      for (int page : new int[] {500, 5000}) {
+        for (boolean proto : new boolean[] {false, true}) {
+          long fetch = 0;
+          long decode = 0;
+          long bytes = 0;
+          int items = 0;
+          String next = null;
+          do {
+            String url = server.url() + "/api/v1/services?limit=" + page
+                + (next == null ? "" : "&continue=" + java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8));
+            okhttp3.Request request = new okhttp3.Request.Builder().url(url)
+                .header("Authorization", "Bearer " + server.adminToken())
+                .header("Accept", proto ? "application/vnd.kubernetes.protobuf" : "application/json").build();
+            long t0 = System.nanoTime();
+            byte[] body;
+            try (okhttp3.Response response = http.newCall(request).execute()) {
+              if (!response.isSuccessful()) {
+                throw new IllegalStateException("list: HTTP " + response.code());
+              }
+              body = response.body().bytes();
+            }
+            long t1 = System.nanoTime();
+            if (proto) {
+              // The protobuf envelope: "k8s\0", then a runtime.Unknown whose raw bytes are the list.
+              var unknown = io.kubernetes.client.proto.Runtime.Unknown.parseFrom(java.util.Arrays.copyOfRange(body, 4, body.length));
+              var list = io.kubernetes.client.proto.V1.ServiceList.parseFrom(unknown.getRaw());
+              items += list.getItemsCount();
+              next = list.getMetadata().getContinue();
+            } else {
+              V1ServiceList list = gson.fromJson(new String(body, java.nio.charset.StandardCharsets.UTF_8), V1ServiceList.class);
+              items += list.getItems().size();
+              next = list.getMetadata().getContinue();
+            }
+            fetch += t1 - t0;
+            decode += System.nanoTime() - t1;
+            bytes += body.length;
+          } while (next != null && !next.isEmpty());
+          System.out.printf("list probe: %-8s page %5d: %d Services, %.0f MiB, API server + transfer %.2f s, decoding %.2f s%n",
+              proto ? "protobuf" : "JSON", page, items, bytes / 1048576.0, fetch / 1e9, decode / 1e9);
+        }
+      }
+    }
   }
 
   /** JVM flag sets compared on standbys (each holds the full caches) while a leader runs. */
