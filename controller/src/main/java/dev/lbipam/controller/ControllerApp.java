@@ -106,14 +106,14 @@ public final class ControllerApp implements AutoCloseable {
         factory.sharedIndexInformerFor(
             new PagedListerWatcher<V1Service, V1ServiceList>(
                 watchClient,
-                (limit, next) -> watchApi.listServiceForAllNamespaces().limit(limit)._continue(next).execute(),
+                new ProtobufServicePages(watchClient),
                 params -> watchApi.listServiceForAllNamespaces()
                     .resourceVersion(params.resourceVersion)
                     .watch(params.watch)
                     .timeoutSeconds(params.timeoutSeconds)
                     .buildCall(null),
                 new com.google.gson.reflect.TypeToken<io.kubernetes.client.util.Watch.Response<V1Service>>() {}.getType(),
-                ServiceSnapshot::slim,
+                UnaryOperator.identity(), // the pages' items are slim already
                 (items, meta) -> new V1ServiceList().items(items).metadata(meta)),
             V1Service.class,
             Duration.ofMinutes(10).toMillis());

@@ -27,7 +27,7 @@ import java.util.function.UnaryOperator;
  * then.
  */
 final class PagedListerWatcher<T extends KubernetesObject, L extends KubernetesListObject> implements ListerWatcher<T, L> {
-  static final int PAGE = 500;
+  static final int PAGE = 5000;
 
   /** One page of the list: at most {@code limit} items after {@code continueToken} (null: the first). */
   interface Pager<L> {

@@ -144,6 +144,50 @@ public record ServiceSnapshot(
     return slim;
   }
 
+  /**
+   * The same slim copy from the protobuf form of a Service, which the informer lists in (see {@link
+   * ProtobufServicePages}). Empty repeated fields and maps read as absent, as {@link #of} treats them.
+   */
+  public static V1Service slim(io.kubernetes.client.proto.V1.Service service) {
+    var meta = service.getMetadata();
+    var spec = service.getSpec();
+    io.kubernetes.client.openapi.models.V1ObjectMeta slimMeta = new io.kubernetes.client.openapi.models.V1ObjectMeta()
+        .namespace(meta.getNamespace()).name(meta.getName()).uid(meta.getUid()).resourceVersion(meta.getResourceVersion())
+        .deletionTimestamp(meta.hasDeletionTimestamp() ? java.time.OffsetDateTime.ofInstant(
+            java.time.Instant.ofEpochSecond(meta.getDeletionTimestamp().getSeconds(), meta.getDeletionTimestamp().getNanos()),
+            java.time.ZoneOffset.UTC) : null)
+        .finalizers(meta.getFinalizersCount() == 0 ? null : new ArrayList<>(meta.getFinalizersList()))
+        .labels(meta.getLabelsCount() == 0 ? null : new java.util.HashMap<>(meta.getLabelsMap()))
+        .annotations(meta.getAnnotationsCount() == 0 ? null : new java.util.HashMap<>(keptAnnotations(meta.getAnnotationsMap())));
+    V1Service slim = new V1Service().apiVersion("v1").kind("Service").metadata(slimMeta);
+    if (service.hasSpec()) {
+      io.kubernetes.client.openapi.models.V1ServiceSpec slimSpec = new io.kubernetes.client.openapi.models.V1ServiceSpec()
+          .type(spec.hasType() ? spec.getType() : null)
+          .loadBalancerClass(spec.hasLoadBalancerClass() ? spec.getLoadBalancerClass() : null)
+          .loadBalancerIP(spec.hasLoadBalancerIP() ? spec.getLoadBalancerIP() : null)
+          .ipFamilies(spec.getIpFamiliesCount() == 0 ? null : new ArrayList<>(spec.getIpFamiliesList()))
+          .ipFamilyPolicy(spec.hasIpFamilyPolicy() ? spec.getIpFamilyPolicy() : null);
+      if (spec.getPortsCount() > 0) {
+        List<V1ServicePort> ports = new ArrayList<>(spec.getPortsCount());
+        for (var port : spec.getPortsList()) {
+          ports.add(new V1ServicePort().protocol(port.hasProtocol() ? port.getProtocol() : null)
+              .port(port.hasPort() ? port.getPort() : null));
+        }
+        slimSpec.ports(ports);
+      }
+      slim.spec(slimSpec);
+    }
+    if (service.getStatus().getLoadBalancer().getIngressCount() > 0) {
+      List<V1LoadBalancerIngress> ingress = new ArrayList<>();
+      for (var entry : service.getStatus().getLoadBalancer().getIngressList()) {
+        ingress.add(new V1LoadBalancerIngress().ip(entry.hasIp() ? entry.getIp() : null));
+      }
+      slim.status(new io.kubernetes.client.openapi.models.V1ServiceStatus()
+          .loadBalancer(new io.kubernetes.client.openapi.models.V1LoadBalancerStatus().ingress(ingress)));
+    }
+    return slim;
+  }
+
   /** Families as typed values; unknown entries are ignored (the API server validates them). */
   public List<IpFamily> ipFamilies() {
     List<IpFamily> typed = new ArrayList<>();
