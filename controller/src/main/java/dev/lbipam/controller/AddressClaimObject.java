@@ -92,6 +92,38 @@ public final class AddressClaimObject implements KubernetesObject {
     }
   }
 
+  /**
+   * The informer's copy: what {@link AddressClaims} reads (name, resourceVersion, holders) and the
+   * uid. Type and repeated values (namespaces, ports) are shared rather than one copy per claim.
+   */
+  public AddressClaimObject slim() {
+    V1ObjectMeta meta = metadata == null ? new V1ObjectMeta()
+        : new V1ObjectMeta().name(metadata.getName()).uid(metadata.getUid()).resourceVersion(metadata.getResourceVersion());
+    Spec slimSpec = new Spec();
+    if (spec != null) {
+      slimSpec.address(spec.getAddress());
+      List<HolderEntry> entries = new ArrayList<>();
+      if (spec.getHolders() != null) {
+        for (HolderEntry holder : spec.getHolders()) {
+          if (holder == null) {
+            continue;
+          }
+          List<String> ports = null;
+          if (holder.ports() != null) {
+            ports = new ArrayList<>(holder.ports().size());
+            for (String port : holder.ports()) {
+              ports.add(port == null ? null : port.intern());
+            }
+          }
+          entries.add(new HolderEntry(holder.namespace() == null ? null : holder.namespace().intern(), holder.name(),
+              holder.uid(), ports));
+        }
+      }
+      slimSpec.holders = entries;
+    }
+    return new AddressClaimObject().metadata(meta).spec(slimSpec);
+  }
+
   @Override
   public V1ObjectMeta getMetadata() {
     return metadata;

@@ -35,6 +35,31 @@ class AddressClaimsTest {
   }
 
   @Test
+  void theInformersSlimCopyReadsAsTheClaimAndSharesRepeatedValues() {
+    List<HolderEntry> holders = new java.util.ArrayList<>(List.of(
+        new HolderEntry(new String("shop"), "web", "u-1", List.of(new String("TCP/80"), "UDP/53")),
+        new HolderEntry(new String("shop"), "dns", "u-2", null),
+        new HolderEntry("shop", "bad", "u-3", List.of("TCP/eighty"))));
+    holders.add(null);
+    AddressClaimObject full = object("10.0.0.7", holders);
+    full.getMetadata().uid("c-1").labels(java.util.Map.of("a", "b"))
+        .managedFields(List.of(new io.kubernetes.client.openapi.models.V1ManagedFieldsEntry().manager("lbipam")))
+        .creationTimestamp(java.time.OffsetDateTime.parse("2026-12-04T05:00:00Z"));
+
+    AddressClaimObject slim = full.slim();
+
+    assertThat(AddressClaims.toClaim(slim)).isEqualTo(AddressClaims.toClaim(full)).isPresent();
+    assertThat(slim.getMetadata().getUid()).isEqualTo("c-1");
+    assertThat(slim.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(slim.getMetadata().getLabels()).isNullOrEmpty();
+    assertThat(slim.getMetadata().getCreationTimestamp()).isNull();
+    assertThat(slim.getSpec().getAddress()).isEqualTo("10.0.0.7");
+    List<HolderEntry> kept = slim.getSpec().getHolders();
+    assertThat(kept.get(0).namespace()).isSameAs(kept.get(1).namespace());
+    assertThat(kept.get(0).ports().get(0)).isSameAs("TCP/80");
+  }
+
+  @Test
   void aClaimIsNamedOncePerHostInTextTheApiServerAccepts() {
     assertThat(AddressClaim.nameOf(IpAddress.parse("10.0.0.1"))).isEqualTo("10.0.0.1");
     assertThat(AddressClaim.nameOf(IpAddress.parse("::ffff:10.0.0.1"))).as("one host, one claim").isEqualTo("10.0.0.1");

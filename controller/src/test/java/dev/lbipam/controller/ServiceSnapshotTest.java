@@ -43,6 +43,21 @@ class ServiceSnapshotTest {
     assertThat(ServiceSnapshot.slim(service).getMetadata().getManagedFields()).isNullOrEmpty();
   }
 
+  @Test
+  void slimCopiesShareTheValuesManyServicesRepeat() {
+    V1Service one = full(false, false);
+    V1Service two = full(false, false);
+    two.getMetadata().namespace(new String("web"));
+    two.getSpec().type(new String("LoadBalancer")).ipFamilies(List.of(new String("IPv4")));
+
+    V1Service a = ServiceSnapshot.slim(one);
+    V1Service b = ServiceSnapshot.slim(two);
+
+    assertThat(b.getMetadata().getNamespace()).isSameAs(a.getMetadata().getNamespace());
+    assertThat(b.getSpec().getType()).isSameAs(a.getSpec().getType());
+    assertThat(b.getSpec().getIpFamilies().get(0)).isSameAs(a.getSpec().getIpFamilies().get(0));
+  }
+
   static V1Service full(boolean lastApplied, boolean deleting) {
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(KubeVipNames.ADDRESSES_ANNOTATION, "10.0.0.1,fd00::1");
