@@ -190,7 +190,8 @@ public record ServiceSnapshot(
 
   /**
    * One copy of a value that many Services repeat (namespace, type, class, family, protocol,
-   * finalizer): every decoded Service brings its own, about a sixth of a slim Service's heap.
+   * finalizer): every decoded Service brings its own copies, five or six strings of the eleven or
+   * so a slim Service holds (from a heap histogram at 50,000 Services).
    */
   private static String shared(String value) {
     return value == null ? null : value.intern();
