@@ -636,6 +636,32 @@ class NetBoxBackendIT {
     }
   }
 
+  @Test
+  void aNewConnectionFromTheClientPortOfAnIdleOneThatClosedIsServed() throws Exception {
+    byte[] request = ("GET /api/status/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token "
+        + NetBoxStandIn.LEGACY_TOKEN + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int clientPort;
+    try (java.net.Socket first = new java.net.Socket()) {
+      first.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+      first.connect(new java.net.InetSocketAddress("127.0.0.1", netbox.port()));
+      first.setSoTimeout(10_000);
+      clientPort = first.getLocalPort();
+      first.getOutputStream().write(request);
+      assertThat(readResponse(new java.io.BufferedInputStream(first.getInputStream()))).startsWith("HTTP/1.1 200");
+      first.setSoLinger(true, 0); // a reset: no TIME_WAIT, so the port is free at once
+    }
+    Thread.sleep(NetBoxStandIn.IDLE_CLOSE.plusMillis(500).toMillis());
+    try (java.net.Socket second = new java.net.Socket()) {
+      second.setReuseAddress(true);
+      second.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), clientPort));
+      second.connect(new java.net.InetSocketAddress("127.0.0.1", netbox.port()));
+      second.setSoTimeout(10_000);
+      second.getOutputStream().write(request);
+      assertThat(readResponse(new java.io.BufferedInputStream(second.getInputStream())))
+          .as("the first request of a new connection from port %d", clientPort).startsWith("HTTP/1.1 200");
+    }
+  }
+
   /** One whole HTTP/1.1 response (a reply can arrive in several reads), or "" at end of stream. */
   private static String readResponse(java.io.InputStream in) throws java.io.IOException {
     StringBuilder head = new StringBuilder();

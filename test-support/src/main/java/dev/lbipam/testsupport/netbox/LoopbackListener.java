@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The JDK HTTP server on a loopback port that can stop listening (clients get "connection
- * refused") and listen again on the same port, for the stand-in and the fault proxy.
+ * refused") and listen again on the same port, for the stand-in and the fault proxy. With an idle
+ * close, the server sits behind an {@link IdleClosingRelay} on that port, which drops connections
+ * idle past it as gunicorn does.
  */
 final class LoopbackListener {
   private static final Logger LOG = LoggerFactory.getLogger(LoopbackListener.class);
@@ -33,17 +36,35 @@ final class LoopbackListener {
   private final SSLContext tls;
   private final HttpHandler handler;
   private final ExecutorService executor;
+  private final Duration idleClose;
   private final int port;
+  /** Behind the relay with an idle close: up from construction to {@link #close()}. */
+  private final HttpServer behindRelay;
   private HttpServer server;
+  private IdleClosingRelay relay;
 
   /** Listens on {@code wanted} (0: a free port); {@code tls} null for plain HTTP. */
   LoopbackListener(String name, int wanted, SSLContext tls, HttpHandler handler, ExecutorService executor) {
+    this(name, wanted, tls, handler, executor, null);
+  }
+
+  /** As above; {@code idleClose} non-null: connections quiet for longer are dropped when next used. */
+  LoopbackListener(
+      String name, int wanted, SSLContext tls, HttpHandler handler, ExecutorService executor, Duration idleClose) {
     this.name = name;
     this.tls = tls;
     this.handler = handler;
     this.executor = executor;
-    this.server = bind(wanted);
-    this.port = server.getAddress().getPort();
+    this.idleClose = idleClose;
+    if (idleClose == null) {
+      this.behindRelay = null;
+      this.server = bind(wanted);
+      this.port = server.getAddress().getPort();
+    } else {
+      this.behindRelay = bind(0);
+      this.relay = new IdleClosingRelay(name, wanted, behindRelay.getAddress(), idleClose);
+      this.port = relay.port();
+    }
   }
 
   int port() {
@@ -51,7 +72,7 @@ final class LoopbackListener {
   }
 
   synchronized boolean listening() {
-    return server != null;
+    return server != null || relay != null;
   }
 
   synchronized void stop() {
@@ -60,17 +81,34 @@ final class LoopbackListener {
       server = null;
       LOG.info("{} stopped listening port={}", name, port);
     }
+    if (relay != null) {
+      relay.close();
+      relay = null;
+      LOG.info("{} stopped listening port={}", name, port);
+    }
+  }
+
+  /** Stops listening for good. */
+  synchronized void close() {
+    stop();
+    if (behindRelay != null) {
+      behindRelay.stop(0);
+    }
   }
 
   /** Listens again on the same port; waits up to 5 s for the port to be free. */
   synchronized void start() {
-    if (server != null) {
+    if (listening()) {
       return;
     }
     UncheckedIOException last = null;
     for (int attempt = 0; attempt < 50; attempt++) {
       try {
-        server = bind(port);
+        if (behindRelay != null) {
+          relay = new IdleClosingRelay(name, port, behindRelay.getAddress(), idleClose);
+        } else {
+          server = bind(port);
+        }
         LOG.info("{} listening again port={}", name, port);
         return;
       } catch (UncheckedIOException e) {

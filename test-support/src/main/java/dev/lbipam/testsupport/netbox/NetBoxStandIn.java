@@ -74,9 +74,6 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
    * cannot know whether it was applied (it was not).
    */
   public static final java.time.Duration IDLE_CLOSE = java.time.Duration.ofSeconds(2);
-  /** When each client connection (by remote address) last finished an exchange. */
-  private final Map<java.net.InetSocketAddress, Long> lastActive = new java.util.concurrent.ConcurrentHashMap<>();
-
 
   /** A legacy (v1) token every stand-in accepts with all permissions. */
   public static final String LEGACY_TOKEN = "0123456789abcdef0123456789abcdef01234567";
@@ -178,7 +175,9 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
               t.setDaemon(true);
               return t;
             });
-    this.listener = new LoopbackListener("NetBox stand-in", builder.port, sslContext, this::handle, executor);
+    this.listener =
+        new LoopbackListener(
+            "NetBox stand-in", builder.port, sslContext, this::handle, executor, IDLE_CLOSE);
     LOG.info("NetBox stand-in listening url={}", url());
   }
 
@@ -382,7 +381,7 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
 
   @Override
   public synchronized void close() {
-    stopListening();
+    listener.close();
     executor.shutdownNow();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
@@ -395,16 +394,8 @@ public final class NetBoxStandIn implements NetBoxUnderTest {
   // HTTP
 
   private void handle(HttpExchange exchange) throws IOException {
-    java.net.InetSocketAddress connection = exchange.getRemoteAddress();
     try {
-      Long last = lastActive.remove(connection);
-      if (last != null && System.nanoTime() - last > IDLE_CLOSE.toNanos()) {
-        LOG.debug("stand-in dropping a request on a connection idle past the keep-alive: {} {}",
-            exchange.getRequestMethod(), exchange.getRequestURI());
-        return; // exchange.close() without headers closes the connection
-      }
       serve(exchange);
-      lastActive.put(connection, System.nanoTime());
     } finally {
       exchange.close();
     }
