@@ -108,15 +108,8 @@ public final class AddressClaimObject implements KubernetesObject {
           if (holder == null) {
             continue;
           }
-          List<String> ports = null;
-          if (holder.ports() != null) {
-            ports = new ArrayList<>(holder.ports().size());
-            for (String port : holder.ports()) {
-              ports.add(port == null ? null : port.intern());
-            }
-          }
-          entries.add(new HolderEntry(holder.namespace() == null ? null : holder.namespace().intern(), holder.name(),
-              holder.uid(), ports));
+          entries.add(new HolderEntry(SharedStrings.of(holder.namespace()), holder.name(), holder.uid(),
+              SharedStrings.of(holder.ports())));
         }
       }
       slimSpec.holders = entries;

@@ -112,21 +112,23 @@ public record ServiceSnapshot(
     var spec = service.getSpec();
     io.kubernetes.client.openapi.models.V1ObjectMeta slimMeta = new io.kubernetes.client.openapi.models.V1ObjectMeta();
     if (meta != null) {
-      slimMeta.namespace(shared(meta.getNamespace())).name(meta.getName()).uid(meta.getUid())
+      slimMeta.namespace(SharedStrings.of(meta.getNamespace())).name(meta.getName()).uid(meta.getUid())
           .resourceVersion(meta.getResourceVersion()).deletionTimestamp(meta.getDeletionTimestamp())
-          .finalizers(shared(meta.getFinalizers())).labels(meta.getLabels());
+          .finalizers(SharedStrings.of(meta.getFinalizers())).labels(meta.getLabels());
       Map<String, String> annotations = keptAnnotations(meta.getAnnotations());
       slimMeta.annotations(meta.getAnnotations() == null ? null : annotations);
     }
-    V1Service slim = new V1Service().apiVersion(shared(service.getApiVersion())).kind(shared(service.getKind())).metadata(slimMeta);
+    V1Service slim = new V1Service().apiVersion(SharedStrings.of(service.getApiVersion()))
+        .kind(SharedStrings.of(service.getKind())).metadata(slimMeta);
     if (spec != null) {
       io.kubernetes.client.openapi.models.V1ServiceSpec slimSpec = new io.kubernetes.client.openapi.models.V1ServiceSpec()
-          .type(shared(spec.getType())).loadBalancerClass(shared(spec.getLoadBalancerClass())).loadBalancerIP(spec.getLoadBalancerIP())
-          .ipFamilies(shared(spec.getIpFamilies())).ipFamilyPolicy(shared(spec.getIpFamilyPolicy()));
+          .type(SharedStrings.of(spec.getType())).loadBalancerClass(SharedStrings.of(spec.getLoadBalancerClass()))
+          .loadBalancerIP(spec.getLoadBalancerIP())
+          .ipFamilies(SharedStrings.of(spec.getIpFamilies())).ipFamilyPolicy(SharedStrings.of(spec.getIpFamilyPolicy()));
       if (spec.getPorts() != null) {
         List<V1ServicePort> ports = new ArrayList<>(spec.getPorts().size());
         for (V1ServicePort port : spec.getPorts()) {
-          ports.add(new V1ServicePort().protocol(shared(port.getProtocol())).port(port.getPort()));
+          ports.add(new V1ServicePort().protocol(SharedStrings.of(port.getProtocol())).port(port.getPort()));
         }
         slimSpec.ports(ports);
       }
@@ -152,25 +154,25 @@ public record ServiceSnapshot(
     var meta = service.getMetadata();
     var spec = service.getSpec();
     io.kubernetes.client.openapi.models.V1ObjectMeta slimMeta = new io.kubernetes.client.openapi.models.V1ObjectMeta()
-        .namespace(shared(meta.getNamespace())).name(meta.getName()).uid(meta.getUid()).resourceVersion(meta.getResourceVersion())
+        .namespace(SharedStrings.of(meta.getNamespace())).name(meta.getName()).uid(meta.getUid()).resourceVersion(meta.getResourceVersion())
         .deletionTimestamp(meta.hasDeletionTimestamp() ? java.time.OffsetDateTime.ofInstant(
             java.time.Instant.ofEpochSecond(meta.getDeletionTimestamp().getSeconds(), meta.getDeletionTimestamp().getNanos()),
             java.time.ZoneOffset.UTC) : null)
-        .finalizers(meta.getFinalizersCount() == 0 ? null : shared(meta.getFinalizersList()))
+        .finalizers(meta.getFinalizersCount() == 0 ? null : SharedStrings.of(meta.getFinalizersList()))
         .labels(meta.getLabelsCount() == 0 ? null : new java.util.HashMap<>(meta.getLabelsMap()))
         .annotations(meta.getAnnotationsCount() == 0 ? null : new java.util.HashMap<>(keptAnnotations(meta.getAnnotationsMap())));
     V1Service slim = new V1Service().apiVersion("v1").kind("Service").metadata(slimMeta);
     if (service.hasSpec()) {
       io.kubernetes.client.openapi.models.V1ServiceSpec slimSpec = new io.kubernetes.client.openapi.models.V1ServiceSpec()
-          .type(spec.hasType() ? shared(spec.getType()) : null)
-          .loadBalancerClass(spec.hasLoadBalancerClass() ? shared(spec.getLoadBalancerClass()) : null)
+          .type(spec.hasType() ? SharedStrings.of(spec.getType()) : null)
+          .loadBalancerClass(spec.hasLoadBalancerClass() ? SharedStrings.of(spec.getLoadBalancerClass()) : null)
           .loadBalancerIP(spec.hasLoadBalancerIP() ? spec.getLoadBalancerIP() : null)
-          .ipFamilies(spec.getIpFamiliesCount() == 0 ? null : shared(spec.getIpFamiliesList()))
-          .ipFamilyPolicy(spec.hasIpFamilyPolicy() ? shared(spec.getIpFamilyPolicy()) : null);
+          .ipFamilies(spec.getIpFamiliesCount() == 0 ? null : SharedStrings.of(spec.getIpFamiliesList()))
+          .ipFamilyPolicy(spec.hasIpFamilyPolicy() ? SharedStrings.of(spec.getIpFamilyPolicy()) : null);
       if (spec.getPortsCount() > 0) {
         List<V1ServicePort> ports = new ArrayList<>(spec.getPortsCount());
         for (var port : spec.getPortsList()) {
-          ports.add(new V1ServicePort().protocol(port.hasProtocol() ? shared(port.getProtocol()) : null)
+          ports.add(new V1ServicePort().protocol(port.hasProtocol() ? SharedStrings.of(port.getProtocol()) : null)
               .port(port.hasPort() ? port.getPort() : null));
         }
         slimSpec.ports(ports);
@@ -186,26 +188,6 @@ public record ServiceSnapshot(
           .loadBalancer(new io.kubernetes.client.openapi.models.V1LoadBalancerStatus().ingress(ingress)));
     }
     return slim;
-  }
-
-  /**
-   * One copy of a value that many Services repeat (namespace, type, class, family, protocol,
-   * finalizer): every decoded Service brings its own copies, five or six strings of the eleven or
-   * so a slim Service holds (from a heap histogram at 50,000 Services).
-   */
-  private static String shared(String value) {
-    return value == null ? null : value.intern();
-  }
-
-  private static List<String> shared(List<String> values) {
-    if (values == null) {
-      return null;
-    }
-    List<String> copy = new ArrayList<>(values.size());
-    for (String value : values) {
-      copy.add(shared(value));
-    }
-    return copy;
   }
 
   /** Families as typed values; unknown entries are ignored (the API server validates them). */
