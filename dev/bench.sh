@@ -15,9 +15,11 @@
 #   SCALE_ETCD_DATA     scale: keep the filled etcd in this folder (once) and start every run from a copy
 #                       of it, which skips the fill (50,000 Services: most of an hour); FOLDER.services
 #                       names the N it holds. SCALE_FILL_ONLY=1 fills it and runs nothing else.
+#   SCALE_MEMORY_ONLY   scale: only start the standbys, one per flag set, and report their start and memory
+#   SCALE_FLAG_SETS     scale: the standbys' flag sets, separated by |; @image stands for the image's flags
 #   BENCH_THREADS       client threads of the end-to-end run (default 16)
 #   CONTROLLER_JVM      the controller JVM's flags in e2e (default "-Xmx256m -XX:TieredStopAtLevel=1") and
-#                       scale (default: the image's flags at the manifest's 512 MiB limit)
+#                       scale (default: the Containerfile's ENTRYPOINT flags at the manifest's 512 MiB limit)
 #   SCALE_MAX_RAM       the memory limit the scale run's controller JVMs see (default 512m, the manifest's)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
 #                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.

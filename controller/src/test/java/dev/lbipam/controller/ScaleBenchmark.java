@@ -43,19 +43,22 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ScaleBenchmark {
   static final int THREADS = EndToEndBenchmark.THREADS;
   static final int BURST = 1000;
-  /**
-   * The image's flags as the JVM applies them in a container limited to 512 MiB: MaxRAM makes it
-   * size the heap from that limit (60%: 307 MiB; initial 1/64), and with less than 1792 MiB a
-   * container's JVM picks the Serial collector (said here, since MaxRAM does not make it do so).
-   */
   /** The container's memory limit as the JVM sees it: SCALE_MAX_RAM (default the manifest's 512m). */
   static final String MAX_RAM = System.getenv().getOrDefault("SCALE_MAX_RAM", "512m");
-  static final String CONTAINER = "-XX:MaxRAM=" + MAX_RAM + " -XX:MaxRAMPercentage=60 -XX:+UseSerialGC";
-  /** The image's flags before this benchmark (Containerfile): the JVM's defaults otherwise. */
-  static final String IMAGE_JVM_BEFORE = CONTAINER + " -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
-  /** The image's flags now: C1 only (less compiler memory, a faster start), a smaller code cache and stacks. */
-  static final String PRODUCTION_JVM =
-      IMAGE_JVM_BEFORE + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k";
+  /**
+   * The image's flags as the JVM applies them in a container with that limit: MaxRAM makes it size the
+   * heap from the limit, as the container's cgroup does (60%: 307 MiB at 512 MiB; initial 1/64).
+   */
+  static final String PRODUCTION_JVM = "-XX:MaxRAM=" + MAX_RAM + " " + String.join(" ", ImageJvmFlags.ofRepository());
+  /**
+   * Earlier images' flags, compared on standbys: the first image (the JVM's defaults otherwise; with
+   * less than 1792 MiB a container's JVM picks the Serial collector, said here since MaxRAM does
+   * not make it do so), and the one with C1 only, a smaller code cache and stacks (ADR 0018 added
+   * the heap free ratios to it).
+   */
+  static final String IMAGE_JVM_FIRST =
+      "-XX:MaxRAM=" + MAX_RAM + " -XX:MaxRAMPercentage=60 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
+  static final String IMAGE_JVM_C1 = IMAGE_JVM_FIRST + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k";
   static final long MANIFEST_LIMIT_MIB = 512;
   /** The floor's Services: a class of their own, so that the running controller leaves them alone. */
   static final String FLOOR_CLASS = "bench.lbipam.dev/floor";
@@ -309,12 +312,18 @@ public final class ScaleBenchmark {
     }
   }
 
-  /** JVM flag sets compared on standbys (each holds the full caches) while a leader runs. */
-  static final List<String> FLAG_SETS = List.of(
+  /**
+   * JVM flag sets compared on standbys (each holds the full caches) while a leader runs; SCALE_FLAG_SETS
+   * replaces them: sets separated by {@code |}, in each {@code @image} stands for the image's flags.
+   */
+  static final List<String> FLAG_SETS = System.getenv("SCALE_FLAG_SETS") != null
+      ? java.util.Arrays.stream(System.getenv("SCALE_FLAG_SETS").split("\\|")).map(String::trim)
+          .filter(set -> !set.isEmpty()).map(set -> set.replace("@image", PRODUCTION_JVM)).toList()
+      : List.of(
       PRODUCTION_JVM + " -XX:NativeMemoryTracking=summary",
       PRODUCTION_JVM,
-      IMAGE_JVM_BEFORE,
-      PRODUCTION_JVM + " -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30",
+      IMAGE_JVM_FIRST,
+      IMAGE_JVM_C1,
       PRODUCTION_JVM.replace("-XX:+UseSerialGC", "-XX:+UseG1GC"));
 
   private static void memoryOfStandbys(KubeApiServer server) throws Exception {
