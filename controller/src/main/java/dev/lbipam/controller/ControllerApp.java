@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -277,7 +278,9 @@ public final class ControllerApp implements AutoCloseable {
           fence.startLeading();
           leading.set(true);
           metrics.leader.set(1);
-          LOG.info("leading; starting workers queued={}", StandbyQueue.takeOver(serviceInformer.getIndexer().list(), queue));
+          List<V1Service> cached = serviceInformer.getIndexer().list();
+          StandbyQueue.takeOver(cached, queue);
+          LOG.info("leading; starting workers queued={} cached={}", queue.length(), cached.size());
           long every = settings.maintenanceInterval().toMillis();
           maintenance.scheduleWithFixedDelay(loop.maintenance::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           if (settings.addressClaims()) {

@@ -3,10 +3,17 @@ package dev.lbipam.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lbipam.ipam.spi.PortKey;
+import io.kubernetes.client.extended.controller.reconciler.Request;
+import io.kubernetes.client.extended.workqueue.DefaultWorkQueue;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -46,5 +53,36 @@ class StandbyQueueTest {
   @MethodSource("cases")
   void decidesWhatAStandbyQueuesAtOnce(Case c) {
     assertThat(StandbyQueue.settled(c.service(), ServiceDeciderTest.DEFAULT)).isEqualTo(c.settled());
+  }
+
+  @Test
+  void aServiceThatNeedsWorkAfterTheTakeOverIsServedBeforeTheSettledOnesBehindIt() throws Exception {
+    List<V1Service> cached = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      cached.add(new V1Service().metadata(new V1ObjectMeta().namespace("ns").name("settled-" + i)));
+    }
+    DefaultWorkQueue<Request> queue = new DefaultWorkQueue<>();
+    queue.add(new Request("ns", "waited-while-standing-by"));
+
+    Thread feed = StandbyQueue.takeOver(cached, queue);
+    List<String> served = new ArrayList<>();
+    Request late = new Request("ns", "created-after-the-take-over");
+    while (served.size() < cached.size() + 2) {
+      if (served.size() == 100) {
+        queue.add(late);
+      }
+      Request next = queue.get();
+      served.add(next.getName());
+      queue.done(next);
+    }
+    feed.join(10_000);
+
+    assertThat(served.get(0)).isEqualTo("waited-while-standing-by");
+    assertThat(served.indexOf(late.getName()) - 100)
+        .as("settled Services served before the late one")
+        .isLessThanOrEqualTo(StandbyQueue.FEED_LOW_WATER + StandbyQueue.FEED_BATCH);
+    assertThat(new HashSet<>(served)).hasSize(cached.size() + 2);
+    assertThat(feed.isAlive()).isFalse();
+    assertThat(queue.length()).isZero();
   }
 }
