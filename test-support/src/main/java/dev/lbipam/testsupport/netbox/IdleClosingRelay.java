@@ -104,31 +104,24 @@ final class IdleClosingRelay implements AutoCloseable {
     }
 
     void clientToServer() {
+      pump(client, server, true);
+    }
+
+    void serverToClient() {
+      pump(server, client, false);
+    }
+
+    /** Copies one direction until either side goes away; a client's bytes after the idle limit close it instead. */
+    private void pump(Socket from, Socket to, boolean fromClient) {
       byte[] buffer = new byte[BUFFER];
-      try (InputStream in = client.getInputStream(); OutputStream out = server.getOutputStream()) {
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) >= 0) {
-          if (System.nanoTime() - lastByte > idleNanos) {
+          if (fromClient && System.nanoTime() - lastByte > idleNanos) {
             LOG.debug("{} dropping a request on a connection idle past the keep-alive", name);
             drop();
             return;
           }
-          out.write(buffer, 0, n);
-          out.flush();
-          lastByte = System.nanoTime();
-        }
-      } catch (IOException ignored) {
-        // either side went away
-      } finally {
-        close();
-      }
-    }
-
-    void serverToClient() {
-      byte[] buffer = new byte[BUFFER];
-      try (InputStream in = server.getInputStream(); OutputStream out = client.getOutputStream()) {
-        int n;
-        while ((n = in.read(buffer)) >= 0) {
           out.write(buffer, 0, n);
           out.flush();
           lastByte = System.nanoTime();
