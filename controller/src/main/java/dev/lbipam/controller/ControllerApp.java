@@ -279,8 +279,9 @@ public final class ControllerApp implements AutoCloseable {
           leading.set(true);
           metrics.leader.set(1);
           List<V1Service> cached = serviceInformer.getIndexer().list();
+          int queuedBefore = queue.length();
           StandbyQueue.takeOver(cached, queue);
-          LOG.info("leading; starting workers queued={} cached={}", queue.length(), cached.size());
+          LOG.info("leading; starting workers queued={} cached={}", queuedBefore, cached.size());
           long every = settings.maintenanceInterval().toMillis();
           maintenance.scheduleWithFixedDelay(loop.maintenance::run, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
           if (settings.addressClaims()) {

@@ -10,8 +10,8 @@ import java.util.function.BooleanSupplier;
 /**
  * While a replica stands by, its work queue holds only Services that need something done (no
  * address yet, being deleted, a changed request); Services that keep what they show are fed in at
- * take-over, behind those and behind what needs work later. A new leader so serves waiting Services first instead of working
- * through every key its informers saw at start (ADR 0013).
+ * take-over, behind those and behind what needs work later. A new leader so serves waiting
+ * Services first instead of working through every key its informers saw at start (ADR 0013).
  */
 record StandbyQueue(BooleanSupplier leading, ServiceDecider.Scope scope) {
   /** Whether a watch event queues its Service now; everything else waits for {@link #takeOver}. */
