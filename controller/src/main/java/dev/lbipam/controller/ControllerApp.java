@@ -217,6 +217,8 @@ public final class ControllerApp implements AutoCloseable {
             settings.claimGcGrace(),
             waiting));
 
+    // Registered before the informers start, so that it sees every Service from the first list on.
+    serviceInformer.addEventHandler(loop.standby);
     Controller controller =
         ControllerBuilder.defaultBuilder(factory)
             .withName("lbipam-services")

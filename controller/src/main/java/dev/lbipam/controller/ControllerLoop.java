@@ -30,6 +30,7 @@ final class ControllerLoop {
 
   final ServiceReconciler services;
   final PoolConfigWatcher poolConfig;
+  final StandbyHoldings standby;
   final StartupIndex startup;
   final Maintenance maintenance;
 
@@ -43,7 +44,8 @@ final class ControllerLoop {
     RestoreGate gate = new RestoreGate();
     poolConfig = new PoolConfigWatcher(in.backend(), in.configMaps(), in.configMapNamespace(), in.configMapName(),
         in.metrics(), in.waiting());
-    startup = new StartupIndex(poolConfig, holdings, in.backend(), live, claims, in.services(), in.scope());
+    standby = new StandbyHoldings(holdings, in.services());
+    startup = new StartupIndex(poolConfig, standby, in.backend(), live, claims, in.services(), in.scope());
     maintenance = new Maintenance(startup, in.backend(), holdings, live, claims, in.waiting(), gate, in.metrics());
     OwnWrites writes = new OwnWrites(in.writer());
     ServiceActions actions =

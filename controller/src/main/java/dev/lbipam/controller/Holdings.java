@@ -42,8 +42,7 @@ record Holdings(
 
   /**
    * Records every address every cached Service shows (start-up, and after the backend lost its
-   * state). A handled Service without annotation or spec address is about to get a new one: what
-   * its status still shows is stale (kube-vip: removing both means "give me a new one").
+   * state).
    *
    * @return how many Services hold addresses
    */
@@ -53,15 +52,25 @@ record Holdings(
       ServiceSnapshot service = ServiceSnapshot.of(cached);
       owners.remember(service);
       OwnerRef owner = owners.of(service);
-      Decision decision = ServiceDecider.decide(service, scope);
-      List<IpAddress> shown = decision instanceof Decision.Allocate ? List.of() : decision.shown();
-      if (!shown.isEmpty()) {
+      Optional<Holding> shown = shown(service, owner);
+      if (shown.isPresent()) {
         owners.addressed(owner);
-        hold(service, owner, shown, scope.handles(service));
+        hold(service, owner, shown.get().addresses(), shown.get().managed());
         holders++;
       }
     }
     return holders;
+  }
+
+  /**
+   * What a Service holds as it stands: every address it shows, or nothing when it is about to get
+   * new ones. A handled Service without annotation or spec address is such a one: what its status
+   * still shows is stale (kube-vip: removing both means "give me a new one").
+   */
+  Optional<Holding> shown(ServiceSnapshot service, OwnerRef owner) {
+    Decision decision = ServiceDecider.decide(service, scope);
+    List<IpAddress> shown = decision instanceof Decision.Allocate ? List.of() : decision.shown();
+    return shown.isEmpty() ? Optional.empty() : Optional.of(new Holding(owner, shown, service.ports(), scope.handles(service)));
   }
 
   /** Both sides of a clash hear of it, when the other side is a Service in this cluster. */

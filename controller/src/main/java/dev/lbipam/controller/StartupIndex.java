@@ -15,15 +15,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Start-up, once the caches have synced and before any worker runs: the pools, then every address
- * every Service shows, then the release of holdings whose Services are gone. Then, beside the
- * workers, a claim for every address a Service of ours shows, so that a cluster run by
- * kube-vip-cloud-provider (or an older lbipam) gets them without waiting for each reconcile.
+ * every Service shows (what a standby has not held yet: {@link StandbyHoldings}), then the release
+ * of holdings whose Services are gone. Then, beside the workers, a claim for every address a
+ * Service of ours shows, so that a cluster run by kube-vip-cloud-provider (or an older lbipam) gets
+ * them without waiting for each reconcile.
  */
 final class StartupIndex {
   private static final Logger LOG = LoggerFactory.getLogger(StartupIndex.class);
   private static final int CLAIM_THREADS = 8;
   private final PoolConfigWatcher poolConfig;
-  private final Holdings holdings;
+  private final StandbyHoldings standby;
   private final IpamBackend backend;
   private final LiveOwners live;
   private final ClaimKeeper claims;
@@ -31,10 +32,10 @@ final class StartupIndex {
   private final ServiceDecider.Scope scope;
   private volatile boolean done;
 
-  StartupIndex(PoolConfigWatcher poolConfig, Holdings holdings, IpamBackend backend, LiveOwners live, ClaimKeeper claims,
+  StartupIndex(PoolConfigWatcher poolConfig, StandbyHoldings standby, IpamBackend backend, LiveOwners live, ClaimKeeper claims,
       Lister<V1Service> services, ServiceDecider.Scope scope) {
     this.poolConfig = poolConfig;
-    this.holdings = holdings;
+    this.standby = standby;
     this.backend = backend;
     this.live = live;
     this.claims = claims;
@@ -51,13 +52,20 @@ final class StartupIndex {
     if (done) {
       return;
     }
+    long started = System.nanoTime();
     poolConfig.apply();
-    int holders = holdings.holdAll();
+    long pooled = System.nanoTime();
+    StandbyHoldings.TakeOver held = standby.takeOver();
+    long holdDone = System.nanoTime();
     // Stand-ins first: the garbage collection must see them live (a backend may record them).
     claims.syncStandIns();
+    long stoodIn = System.nanoTime();
     int released = backend.retainOnly(live).size();
-    LOG.info("indexed existing services services={} holding={} released={} claims={}",
-        services.list().size(), holders, released, claims.size());
+    long retained = System.nanoTime();
+    LOG.info("indexed existing services services={} holding={} heldNow={} released={} claims={} poolsMs={} holdMs={}"
+            + " standInsMs={} releaseMs={}",
+        services.list().size(), held.holders(), held.applied(), released, claims.size(), millis(pooled - started),
+        millis(holdDone - pooled), millis(stoodIn - holdDone), millis(retained - stoodIn));
     done = true;
     // The claims for what Services already show are created beside the workers, not before them:
     // on a first upgrade that is one API write per Service (minutes at 50,000), and this leader's
@@ -75,6 +83,10 @@ final class StartupIndex {
     }, "startup-claims");
     background.setDaemon(true);
     background.start();
+  }
+
+  private static long millis(long nanos) {
+    return nanos / 1_000_000;
   }
 
   /** In parallel, since a first upgrade creates one claim object per Service. */

@@ -50,6 +50,12 @@ public final class ConfigMapBackend implements IpamBackend {
     return List.copyOf(pools.book().holdings());
   }
 
+  /** Its whole state is derived from the Services, in memory: a standby may keep it current. */
+  @Override
+  public boolean inProcessOnly() {
+    return true;
+  }
+
   @Override
   public BackendHealth health() {
     return BackendHealth.up();

@@ -17,7 +17,9 @@ import java.util.Set;
  * {@link #hold} once for every Service that already holds addresses, then {@link
  * #retainOnly(Set)}; only after that does it call {@link #allocate}. Afterwards it keeps calling
  * {@code configure} on every configuration change and {@code hold}/{@code release} as Services
- * change.
+ * change. A backend that is {@link #inProcessOnly()} may also hear {@code hold} and {@code release}
+ * from a host that stands by, as Services change before it leads; such a host then holds only the
+ * Services it has not seen yet.
  */
 public interface IpamBackend extends AutoCloseable {
 
@@ -63,6 +65,17 @@ public interface IpamBackend extends AutoCloseable {
     List<OwnerRef> gone = holdings().stream().map(Holding::owner).filter(o -> !liveOwners.contains(o)).toList();
     gone.forEach(this::release);
     return gone;
+  }
+
+  /**
+   * True when {@link #hold}, {@link #release} and {@link #configure} act on this process's memory
+   * only: nothing outside the process records them and they never wait on I/O. A replica that
+   * stands by may then keep the holdings current from its caches, so that taking over needs no pass
+   * over every Service. A backend that records holdings elsewhere answers false (the default): only
+   * the leader may tell it anything.
+   */
+  default boolean inProcessOnly() {
+    return false;
   }
 
   /** Cheap; called by health probes and before allocating. */
