@@ -4,6 +4,7 @@ import dev.lbipam.ipam.spi.BackendContext;
 import dev.lbipam.ipam.spi.IpamBackend;
 import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.ControllerManager;
+import io.kubernetes.client.extended.controller.DefaultController;
 import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.event.legacy.EventRecorder;
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControllerApp implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerApp.class);
+  private static final Duration READY_CHECK_INTERVAL = Duration.ofMillis(50);
   /** kube-vip-cloud-provider's Events come from the cloud provider's service controller. */
   static final String EVENT_COMPONENT = "service-controller";
 
@@ -256,6 +258,13 @@ public final class ControllerApp implements AutoCloseable {
             .withWorkerCount(1)
             .withReconciler(loop.poolConfig)
             .build();
+    // client-java checks a controller's ready function once a second: a start-up would wait up to
+    // a second after its caches synced before indexing and serving the first Service.
+    for (Controller built : List.of(controller, poolConfigController)) {
+      if (built instanceof DefaultController polled) {
+        polled.setReadyCheckInternal(READY_CHECK_INTERVAL);
+      }
+    }
     manager = ControllerBuilder.controllerManagerBuilder(factory).addController(controller)
         .addController(poolConfigController).build();
 

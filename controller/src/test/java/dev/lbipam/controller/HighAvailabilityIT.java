@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -82,6 +84,12 @@ class HighAvailabilityIT {
       assertThat(addresses.values()).allMatch(ip -> ip.startsWith("10.40."));
       assertThat(leaseHolder(server)).isNotEqualTo(leader);
       assertThat(standby.isAlive()).isTrue();
+      // The standby kept the configmap backend's holdings as the Services changed (ADR 0019): at
+      // take-over it had to hold few of them itself, where it would hold all without that.
+      Matcher index = Pattern.compile("indexed existing services services=(\\d+) .*heldNow=(\\d+)").matcher(standby.log());
+      assertThat(index.find()).as("the new leader's start-up index line").isTrue();
+      assertThat(Integer.parseInt(index.group(2))).as("Services the new leader held itself, of " + index.group(1))
+          .isLessThan(Integer.parseInt(index.group(1)) / 4);
 
       // A clean shutdown hands the Lease back at once.
       standby.stop();
