@@ -20,7 +20,7 @@
 #   BENCH_THREADS       client threads of the end-to-end run (default 16)
 #   CONTROLLER_JVM      the controller JVM's flags in e2e (default "-Xmx256m -XX:TieredStopAtLevel=1") and
 #                       scale (default: the Containerfile's ENTRYPOINT flags at the manifest's 512 MiB limit)
-#   SCALE_MAX_RAM       the memory limit the scale run's controller JVMs see (default 512m, the manifest's)
+#   SCALE_MAX_RAM       the memory limit the scale run's controller JVMs see (default: the manifest's limit)
 #   JMH_ARGS            JMH options (default "-f 1 -wi 3 -i 5 -w 1s -r 1s", about 6 minutes);
 #                       add e.g. "-p inUse=10000 -p family=ipv4" to run less.
 # Needs the kube-apiserver and etcd binaries (dev/kube-bins/build.sh). Run it on an otherwise idle

@@ -2,11 +2,15 @@ package dev.lbipam.controller;
 
 import com.google.gson.reflect.TypeToken;
 import dev.lbipam.testsupport.KubeApiServer;
+import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceList;
 import io.kubernetes.client.util.Watch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,19 +39,36 @@ import java.util.concurrent.ConcurrentHashMap;
  *       to a Service created right after the kill being addressed.
  * </ol>
  *
- * <p>The controller runs with the image's JVM flags at the manifest's 512 MiB limit unless {@code
+ * <p>The controller runs with the image's JVM flags at the manifest's memory limit unless {@code
  * CONTROLLER_JVM} says otherwise. Run: {@code BENCH=scale dev/bench.sh 50000}. With {@code
  * SCALE_ETCD_DATA=folder} the filled etcd is kept there (and {@code folder.services} says for which
  * N), and every run starts from a copy of it instead of filling again.
  */
 public final class ScaleBenchmark {
+  static long manifestLimitMib() {
+    try {
+      for (Object object : Manifests.load("base/deployment.yaml")) {
+        if (object instanceof V1Deployment deployment) {
+          Quantity limit = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits()
+              .get("memory");
+          return limit.getNumber().longValue() / (1024 * 1024);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new IllegalStateException("no Deployment in manifest/base/deployment.yaml");
+  }
+
   static final int THREADS = EndToEndBenchmark.THREADS;
   static final int BURST = 1000;
-  /** The container's memory limit as the JVM sees it: SCALE_MAX_RAM (default the manifest's 512m). */
-  static final String MAX_RAM = System.getenv().getOrDefault("SCALE_MAX_RAM", "512m");
+  /** The controller container's memory limit in manifest/base/deployment.yaml. */
+  static final long MANIFEST_LIMIT_MIB = manifestLimitMib();
+  /** The container's memory limit as the JVM sees it: SCALE_MAX_RAM (default the manifest's). */
+  static final String MAX_RAM = System.getenv().getOrDefault("SCALE_MAX_RAM", MANIFEST_LIMIT_MIB + "m");
   /**
    * The image's flags as the JVM applies them in a container with that limit: MaxRAM makes it size the
-   * heap from the limit, as the container's cgroup does (60%: 307 MiB at 512 MiB; initial 1/64).
+   * heap from the limit, as the container's cgroup does (60%: 614 MiB at 1 GiB; initial 1/64).
    */
   static final String PRODUCTION_JVM = "-XX:MaxRAM=" + MAX_RAM + " " + String.join(" ", ImageJvmFlags.ofRepository());
   /**
@@ -59,7 +80,6 @@ public final class ScaleBenchmark {
   static final String IMAGE_JVM_FIRST =
       "-XX:MaxRAM=" + MAX_RAM + " -XX:MaxRAMPercentage=60 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData";
   static final String IMAGE_JVM_C1 = IMAGE_JVM_FIRST + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k";
-  static final long MANIFEST_LIMIT_MIB = 512;
   /** The floor's Services: a class of their own, so that the running controller leaves them alone. */
   static final String FLOOR_CLASS = "bench.lbipam.dev/floor";
 
