@@ -305,6 +305,8 @@ final class LoopHarness {
     volatile boolean down;
     /** Every release asked of the backend, by owner key. */
     final List<String> releases = new ArrayList<>();
+    /** Every hold asked of the backend: owner key and addresses. */
+    final List<String> holds = new ArrayList<>();
 
     SwitchableBackend(IpamBackend real) {
       this.real = real;
@@ -317,6 +319,7 @@ final class LoopHarness {
 
     @Override
     public HoldOutcome hold(Holding holding) {
+      holds.add(holding.owner().key() + " " + holding.addresses());
       return down && holding.managed() ? new HoldOutcome.Unavailable("backend down (harness)") : real.hold(holding);
     }
 

@@ -2,14 +2,9 @@ package dev.lbipam.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lbipam.ipam.spi.AllocationOutcome;
 import dev.lbipam.ipam.spi.AllocationRequest;
 import dev.lbipam.ipam.spi.BackendContext;
-import dev.lbipam.ipam.spi.BackendHealth;
-import dev.lbipam.ipam.spi.ConfigProblem;
 import dev.lbipam.ipam.spi.FamilyPolicy;
-import dev.lbipam.ipam.spi.HoldOutcome;
-import dev.lbipam.ipam.spi.Holding;
 import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.PortKey;
@@ -130,9 +125,8 @@ class StandbyHoldingsTest {
   @Test
   void aBackendThatIsNotInProcessHearsNothingUntilTheTakeOver() {
     Cache<V1Service> cache = new Cache<>();
-    List<String> calls = new ArrayList<>();
-    Standby standby = new Standby(cache, new CallRecorder(configMapBackend(), calls));
-    calls.clear();
+    LoopHarness.SwitchableBackend notInProcess = new LoopHarness.SwitchableBackend(configMapBackend());
+    Standby standby = new Standby(cache, notInProcess);
     V1Service first = service("svc-0", new Change(0, 0, "LoadBalancer", "10.0.0.1", "10.0.0.1", false, 80, false, true));
     V1Service second = service("svc-1", new Change(1, 0, "LoadBalancer", "", "", false, 80, false, true));
     cache.add(first);
@@ -141,10 +135,12 @@ class StandbyHoldingsTest {
     standby.standby.onAdd(second);
     cache.delete(second);
     standby.standby.onDelete(second, false);
-    assertThat(calls).as("a standby must not tell a shared backend anything").isEmpty();
+    assertThat(notInProcess.holds).as("a standby must not tell a shared backend anything").isEmpty();
+    assertThat(notInProcess.releases).isEmpty();
 
     StandbyHoldings.TakeOver takeOver = standby.standby.takeOver();
-    assertThat(calls).containsExactly("hold a/svc-0 [10.0.0.1]");
+    assertThat(notInProcess.holds).containsExactly("a/svc-0 [10.0.0.1]");
+    assertThat(notInProcess.releases).isEmpty();
     assertThat(takeOver).isEqualTo(new StandbyHoldings.TakeOver(1, 1));
   }
 
@@ -190,46 +186,6 @@ class StandbyHoldingsTest {
         .status(status);
   }
 
-  /** A backend that is not in-process (the default), recording what it is told. */
-  private record CallRecorder(IpamBackend real, List<String> calls) implements IpamBackend {
-    @Override
-    public List<ConfigProblem> configure(Optional<Map<String, String>> poolConfig) {
-      calls.add("configure");
-      return real.configure(poolConfig);
-    }
-
-    @Override
-    public HoldOutcome hold(Holding holding) {
-      calls.add("hold " + holding.owner().key() + " " + holding.addresses());
-      return real.hold(holding);
-    }
-
-    @Override
-    public AllocationOutcome allocate(AllocationRequest request) {
-      calls.add("allocate " + request.owner().key());
-      return real.allocate(request);
-    }
-
-    @Override
-    public void release(OwnerRef owner) {
-      calls.add("release " + owner.key());
-      real.release(owner);
-    }
-
-    @Override
-    public List<Holding> holdings() {
-      return real.holdings();
-    }
-
-    @Override
-    public BackendHealth health() {
-      return real.health();
-    }
-
-    @Override
-    public void close() {}
-  }
-
   private record Recorder(List<String> events) implements EventRecorder {
     @Override
     public void event(KubernetesObject object, EventType type, String reason, String format, String... args) {
@@ -239,7 +195,7 @@ class StandbyHoldingsTest {
     @Override
     public void event(KubernetesObject object, Map<String, String> annotations, EventType type, String reason,
         String format, String... args) {
-      events.add(reason);
+      event(object, type, reason, format, args);
     }
 
     @Override
@@ -250,7 +206,7 @@ class StandbyHoldingsTest {
     @Override
     public void event(V1ObjectReference ref, Map<String, String> annotations, EventType type, String reason,
         String format, String... args) {
-      events.add(reason);
+      event(ref, type, reason, format, args);
     }
   }
 }
