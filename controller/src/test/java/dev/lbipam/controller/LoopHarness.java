@@ -75,7 +75,7 @@ final class LoopHarness {
     WaitingServices waiting = new WaitingServices(queue);
     Metrics metrics = new Metrics(new CollectorRegistry(), "configmap", backend, waiting::size);
     loop = new ControllerLoop(new ControllerLoop.Inputs(CLUSTER, scope, backend, new Lister<>(serviceCache),
-        new Lister<>(configMapCache), POOL_NAMESPACE, POOL_NAME, this::write, new Events(new Recorder()), metrics,
+        new Lister<>(configMapCache), POOL_NAMESPACE, POOL_NAME, this::write, new Events(new Recorder(events)), metrics,
         AddressClaims.disabled(), LeaseFence.open(), Duration.ofSeconds(60), waiting));
     loop.startup.run();
   }
@@ -274,7 +274,8 @@ final class LoopHarness {
     return result;
   }
 
-  private final class Recorder implements EventRecorder {
+  /** Records the Events written by reference (as {@link Events} writes them) into a list. */
+  record Recorder(List<RecordedEvent> events) implements EventRecorder {
     @Override
     public void event(KubernetesObject object, EventType type, String reason, String format, String... args) {
       throw new UnsupportedOperationException("Events name their Service by reference");

@@ -9,15 +9,11 @@ import dev.lbipam.ipam.spi.IpamBackend;
 import dev.lbipam.ipam.spi.OwnerRef;
 import dev.lbipam.ipam.spi.PortKey;
 import dev.lbipam.ipam.spi.net.IpFamily;
-import io.kubernetes.client.common.KubernetesObject;
-import io.kubernetes.client.extended.event.EventType;
-import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.informer.cache.Cache;
 import io.kubernetes.client.informer.cache.Lister;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1LoadBalancerStatus;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServicePort;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
@@ -49,7 +45,7 @@ class StandbyHoldingsTest {
   private static final class Standby {
     final Cache<V1Service> cache;
     final IpamBackend backend;
-    final List<String> events = new ArrayList<>();
+    final List<LoopHarness.RecordedEvent> events = new ArrayList<>();
     final Holdings holdings;
     final StandbyHoldings standby;
 
@@ -57,7 +53,7 @@ class StandbyHoldingsTest {
       this.cache = cache;
       this.backend = backend;
       backend.configure(Optional.of(POOLS));
-      holdings = new Holdings(CLUSTER, backend, new Lister<>(cache), SCOPE, new Owners(CLUSTER), new Events(new Recorder(events)));
+      holdings = new Holdings(CLUSTER, backend, new Lister<>(cache), SCOPE, new Owners(CLUSTER), new Events(new LoopHarness.Recorder(events)));
       standby = new StandbyHoldings(holdings, new Lister<>(cache));
     }
   }
@@ -184,29 +180,5 @@ class StandbyHoldingsTest {
     return new V1Service().metadata(meta)
         .spec(new V1ServiceSpec().type(change.type()).addPortsItem(new V1ServicePort().port(change.port()).protocol("TCP")))
         .status(status);
-  }
-
-  private record Recorder(List<String> events) implements EventRecorder {
-    @Override
-    public void event(KubernetesObject object, EventType type, String reason, String format, String... args) {
-      events.add(reason);
-    }
-
-    @Override
-    public void event(KubernetesObject object, Map<String, String> annotations, EventType type, String reason,
-        String format, String... args) {
-      event(object, type, reason, format, args);
-    }
-
-    @Override
-    public void event(V1ObjectReference ref, EventType type, String reason, String format, String... args) {
-      events.add(reason);
-    }
-
-    @Override
-    public void event(V1ObjectReference ref, Map<String, String> annotations, EventType type, String reason,
-        String format, String... args) {
-      event(ref, type, reason, format, args);
-    }
   }
 }
