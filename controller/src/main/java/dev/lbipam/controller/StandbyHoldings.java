@@ -92,10 +92,10 @@ final class StandbyHoldings implements ResourceEventHandler<V1Service> {
         holders++;
       }
     }
-    for (String key : List.copyOf(applied.keySet())) {
-      String[] namespaceAndName = key.split("/", 2);
-      if (services.namespace(namespaceAndName[0]).get(namespaceAndName[1]) == null) {
-        forget(key);
+    for (Applied last : List.copyOf(applied.values())) {
+      V1Service seen = last.seen();
+      if (services.namespace(seen.getMetadata().getNamespace()).get(seen.getMetadata().getName()) == null) {
+        forget(keyOf(seen));
         caughtUp++;
       }
     }
